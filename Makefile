@@ -1,0 +1,47 @@
+# The README's commands. `make book` builds the site, `make test` runs every test;
+# both create .venv and install the pinned requirements first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+# Debian packages the tests need (headless browser checks, grading sandbox).
+TEST_DEBS :=
+JOBS   ?= 2
+
+export KERAS_BACKEND := torch
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup book serve test bench clean
+
+help:
+	@echo "make book   build the site into _build/html"
+	@echo "make test   run the whole test suite"
+	@echo "make serve  serve the built site on http://localhost:8000"
+	@echo "make bench  compare lossfns with torch (time and memory)"
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/book/_toc.yml --path-output . -W -n --keep-going
+	@echo "Open file://$(CURDIR)/_build/html/index.html (or run: make serve)"
+
+serve:
+	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first"; exit 1; }
+	$(PY) -m http.server --directory _build/html --bind 127.0.0.1 8000
+
+test: $(STAMP)
+	@[ -z "$(TEST_DEBS)" ] || scripts/ensure-debs.sh $(TEST_DEBS)
+	$(PY) -m pytest -n $(JOBS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_losses.py
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

@@ -1,0 +1,19 @@
+"""Reference loss functions with the signatures of ``torch.nn.functional``.
+
+Each loss is built from tensor primitives with a hand-written backward, checks
+its input, and reduces through ``_reduction.reduce``.
+"""
+
+from ._classification import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
+from ._encoding import multi_hot, one_hot, smooth_labels
+from ._information import cross_entropy_dist, entropy, kl_div
+from ._margin import hinge_loss, logistic_loss, multi_margin_loss, soft_margin_loss
+from ._regression import huber_loss, l1_loss, mape, mse_loss, poisson_nll_loss, smooth_l1_loss
+from ._softmax import log_softmax, softmax
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "cross_entropy_dist",
+    "entropy", "hinge_loss", "huber_loss", "kl_div", "l1_loss", "log_softmax", "logistic_loss", "mape",
+    "mse_loss", "multi_hot", "multi_margin_loss", "nll_loss", "one_hot", "poisson_nll_loss",
+    "smooth_l1_loss", "smooth_labels", "soft_margin_loss", "softmax",
+]

@@ -1,0 +1,111 @@
+"""Small input checks that raise with "expected ..., got ...".
+
+Every public loss calls these before computing anything, so that a student
+who passes the wrong shape, dtype or value reads one clear sentence instead
+of a broadcasting warning, a NaN or a traceback from deep inside torch.
+"""
+
+from __future__ import annotations
+
+import torch
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_tensor(x, name: str) -> None:
+    """Raise TypeError unless ``x`` is a torch.Tensor."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected {name} to be a torch.Tensor, got {type(x).__name__}")
+
+
+def check_floating(x: torch.Tensor, name: str) -> None:
+    """Raise TypeError unless ``x`` is a floating-point tensor."""
+    check_tensor(x, name)
+    if not x.is_floating_point():
+        raise TypeError(
+            f"expected {name} to be a floating-point tensor (e.g. torch.float32), "
+            f"got dtype {x.dtype}; convert it with {name}.float()"
+        )
+
+
+def check_integer(x: torch.Tensor, name: str) -> None:
+    """Raise TypeError unless ``x`` holds integer class indices."""
+    check_tensor(x, name)
+    if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(
+            f"expected {name} to hold integer class indices (torch.long), got dtype {x.dtype}; "
+            f"pass class indices with {name}.long(), or class probabilities as a float tensor "
+            f"with the same shape as input"
+        )
+
+
+def check_same_shape(input: torch.Tensor, target: torch.Tensor, name: str = "target") -> None:
+    """Raise ValueError when ``target`` does not have exactly the shape of ``input``.
+
+    torch would broadcast e.g. (N, 1) against (N,) to (N, N) with only a
+    warning, which silently computes the wrong loss.
+    """
+    if input.shape != target.shape:
+        hint = ""
+        if input.dim() == target.dim() + 1 and input.shape[-1] == 1:
+            hint = "; squeeze the last dimension of input with input.squeeze(-1)"
+        elif target.dim() == input.dim() + 1 and target.shape[-1] == 1:
+            hint = f"; squeeze the last dimension of {name} with {name}.squeeze(-1)"
+        raise ValueError(
+            f"expected {name} with the same shape as input {tuple(input.shape)}, "
+            f"got {tuple(target.shape)}{hint}"
+        )
+
+
+def check_broadcastable_weight(weight: torch.Tensor | None, shape: torch.Size, name: str = "weight") -> None:
+    """Raise ValueError unless ``weight`` broadcasts to ``shape`` without growing it."""
+    if weight is None:
+        return
+    check_floating(weight, name)
+    try:
+        result = torch.broadcast_shapes(weight.shape, shape)
+    except RuntimeError:
+        result = None
+    if result != shape:
+        raise ValueError(
+            f"expected {name} broadcastable to the loss shape {tuple(shape)}, "
+            f"got shape {tuple(weight.shape)}"
+        )
+
+
+def check_finite(x: torch.Tensor, name: str) -> None:
+    """Raise ValueError if ``x`` contains NaN or infinity."""
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"expected {name} to contain only finite numbers, got NaN or infinity")
+
+
+def check_in_unit_interval(x: torch.Tensor, name: str) -> None:
+    """Raise ValueError unless every entry of ``x`` lies in [0, 1]."""
+    if x.numel() and not bool(((x >= 0) & (x <= 1)).all()):
+        lo, hi = x.min().item(), x.max().item()
+        raise ValueError(
+            f"expected {name} to be probabilities in [0, 1], got values in [{lo:g}, {hi:g}]; "
+            f"if these are logits, use binary_cross_entropy_with_logits"
+        )
+
+
+def check_class_indices(target: torch.Tensor, num_classes: int, ignore_index: int | None = None,
+                        name: str = "target") -> None:
+    """Raise ValueError if a class index lies outside [0, num_classes) (ignore_index excepted)."""
+    valid = (target >= 0) & (target < num_classes)
+    if ignore_index is not None:
+        valid |= target == ignore_index
+    if not bool(valid.all()):
+        bad = target[~valid][0].item()
+        raise ValueError(
+            f"expected {name} class indices in [0, {num_classes - 1}]"
+            + (f" or ignore_index={ignore_index}" if ignore_index is not None else "")
+            + f", got {bad}"
+        )
+
+
+def check_reduction(reduction, allowed: tuple[str, ...] = REDUCTIONS) -> None:
+    """Raise ValueError unless ``reduction`` is one of ``allowed``."""
+    if reduction not in allowed:
+        choices = ", ".join(repr(r) for r in allowed)
+        raise ValueError(f"expected reduction to be one of {choices}, got {reduction!r}")
