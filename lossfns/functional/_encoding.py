@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import numbers
 
 import torch
 
@@ -56,8 +56,10 @@ def multi_hot(indices, num_classes: int, *, dtype: torch.dtype = torch.float32) 
     Repeated indices count once (a bag-of-words that records presence).
 
     Args:
-        indices: one set (a sequence of ints or a 1-D int tensor) or a sequence of N sets,
-            each of any length, including empty.
+        indices: one set (a non-empty sequence of ints, or a 0-/1-D int tensor) or a sequence
+            of N sets (lists or 1-D tensors, or the rows of a 2-D tensor), each of any length,
+            including empty. An empty list means zero sets: pass ``torch.tensor([], dtype=torch.long)``
+            for one empty set.
         num_classes: C, the length of each vector (vocabulary size for bag-of-words).
         dtype: dtype of the result (float by default, ready for BCE / a Linear layer).
 
@@ -65,8 +67,8 @@ def multi_hot(indices, num_classes: int, *, dtype: torch.dtype = torch.float32) 
         Tensor of shape (C,) for one set, (N, C) for N sets.
 
     Raises:
-        ValueError: an index lies outside [0, C).
-        TypeError: an index is not an integer.
+        ValueError: an index lies outside [0, C), or ``num_classes`` is not an int >= 1.
+        TypeError: an index is not an integer (float or bool).
 
     Example:
         >>> multi_hot([[0, 2], [], [1, 1]], num_classes=3)
@@ -74,16 +76,23 @@ def multi_hot(indices, num_classes: int, *, dtype: torch.dtype = torch.float32) 
                 [0., 0., 0.],
                 [0., 1., 0.]])
     """
-    single = isinstance(indices, torch.Tensor) and indices.dim() == 1 or (
-        isinstance(indices, Sequence) and not isinstance(indices, (str, bytes))
-        and all(not isinstance(i, (Sequence, torch.Tensor)) for i in indices) and len(indices) > 0)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"expected num_classes to be an int >= 1, got {num_classes!r}")
+    if isinstance(indices, torch.Tensor):
+        single = indices.dim() <= 1
+    else:
+        indices = list(indices)
+        # One set when every element is a scalar index; [] means zero sets.
+        single = bool(indices) and all(isinstance(i, numbers.Number) or getattr(i, "ndim", None) == 0
+                                       for i in indices)
     sets = [indices] if single else list(indices)
     rows, cols = [], []
     for row, items in enumerate(sets):
-        items = torch.as_tensor(items, dtype=torch.int64) if not isinstance(items, torch.Tensor) else items
-        if len(items) and items.is_floating_point():
-            raise TypeError(f"expected integer class indices, got dtype {items.dtype} in set {row}")
-        items = items.long().reshape(-1)
+        items = torch.as_tensor(items).reshape(-1)
+        if items.numel() and (items.is_floating_point() or items.is_complex() or items.dtype == torch.bool):
+            raise TypeError(f"expected integer class indices, got dtype {items.dtype}"
+                            + ("" if single else f" in set {row}"))
+        items = items.long()
         rows.append(torch.full_like(items, row))
         cols.append(items)
     col = torch.cat(cols) if cols else torch.empty(0, dtype=torch.int64)
