@@ -1,0 +1,250 @@
+"""The built site works offline in a real browser, in both languages.
+
+One session-wide build of both languages (warnings are errors) into a temporary directory,
+shared by the xdist workers through a file lock and reusing the repository's execution
+cache. The pages are then checked as files (links, images, head tags, no external
+resources) and in headless Chromium (MathJax typesets the math, search finds pages, the
+root chooser remembers the language).
+"""
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from filelock import FileLock
+
+REPO = Path(__file__).resolve().parents[2]
+LANGUAGES = ("es", "en")
+CHAPTER = "02-entropy-kl"
+# Building from a cold execution cache runs every page's kernel; the first test pays for it.
+pytestmark = pytest.mark.timeout(900)
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-quic",
+                  "--disable-sync", "--disable-dev-shm-usage", "--virtual-time-budget=15000"]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, worker_id) -> Path:
+    """Build both languages once per test session, whichever worker asks first."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # common to all xdist workers
+    root, report = shared / "book-site", shared / "book-site.json"
+    with FileLock(str(shared / "book-site.lock")):
+        if not report.is_file():
+            result = subprocess.run(
+                [sys.executable, str(REPO / "scripts" / "build_book.py"), "--quiet",
+                 "--out", str(root / "html"), "--doctrees", str(root / "doctrees")],
+                cwd=REPO, capture_output=True, text=True, env=dict(os.environ, KERAS_BACKEND="torch"))
+            report.write_text(json.dumps({"returncode": result.returncode,
+                                          "output": result.stdout + result.stderr}))
+    built = json.loads(report.read_text())
+    assert built["returncode"] == 0, "book build failed:\n" + built["output"][-6000:]
+    return root / "html"
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    """Serve the site on a free local port (pages need http:// for MathJax fonts and search)."""
+    handler = functools.partial(QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Return dump_dom(url): the DOM after the page's scripts ran, in a fresh Chromium profile."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium not found: run `make test` (installs it) or scripts/ensure-debs.sh chromium")
+
+    def dump_dom(url: str) -> BeautifulSoup:
+        result = subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
+            capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return BeautifulSoup(result.stdout, "html.parser")
+
+    return dump_dom
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def chapter_pages(site: Path, lang: str) -> list[Path]:
+    return sorted((site / lang).glob("0*.html"))
+
+
+def parse(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf8"), "html.parser")
+
+
+def resolve(page: Path, href: str) -> Path:
+    """The file a relative link on `page` points to (query and fragment dropped)."""
+    return (page.parent / unquote(urlsplit(href).path)).resolve()
+
+
+def is_external(url: str) -> bool:
+    return bool(re.match(r"^(https?:)?//", url.strip(), re.IGNORECASE))
+
+
+# --- pages as files -----------------------------------------------------------------------
+
+
+def test_both_languages_and_the_root_chooser_are_built(site):
+    for lang in LANGUAGES:
+        assert (site / lang / "index.html").is_file()
+        assert (site / lang / f"{CHAPTER}.html").is_file()
+    chooser = parse(site / "index.html")
+    targets = {a["href"] for a in chooser.select("a.choice")}
+    assert targets == {f"{lang}/index.html" for lang in LANGUAGES}
+    assert "localStorage" in str(chooser)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_pages_are_in_their_language(site, lang):
+    other = {"es": "en", "en": "es"}[lang]
+    words = {"es": ("Búsqueda", "Contenido"), "en": ("Search", "Contents")}
+    for page in chapter_pages(site, lang):
+        soup = parse(page)
+        assert soup.html["lang"] == lang, page
+        text = soup.get_text(" ")
+        for word in words[lang]:
+            assert word in text, f"{page.name}: theme text {word!r} missing"
+        assert words[other][1] not in text, f"{page.name}: theme text in {other}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_page_links_the_same_page_in_the_other_language(site, lang):
+    pages = [p for p in (site / lang).glob("*.html")]
+    assert len(pages) >= 8
+    for page in pages:
+        links = parse(page).select("a.langswitch-link")
+        assert len(links) == 1, f"{page.name}: expected one language switch, got {len(links)}"
+        other = links[0]["hreflang"]
+        assert other != lang
+        target = resolve(page, links[0]["href"])
+        assert target == (site / other / page.name).resolve(), f"{page.name} -> {links[0]['href']}"
+        assert target.is_file()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_page_has_hreflang_alternates_that_resolve(site, lang):
+    for page in (site / lang).glob("*.html"):
+        alternates = {link["hreflang"]: link["href"]
+                      for link in parse(page).select('head link[rel="alternate"][hreflang]')}
+        assert set(alternates) == {*LANGUAGES, "x-default"}, page.name
+        for code in LANGUAGES:
+            assert resolve(page, alternates[code]) == (site / code / page.name).resolve()
+        assert resolve(page, alternates["x-default"]) == (site / "index.html").resolve()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_chapter_links_its_exercise_notebook_and_the_file_is_in_the_site(site, lang):
+    chapters = chapter_pages(site, lang)
+    assert len(chapters) == 5
+    for page in chapters:
+        links = parse(page).select("a.exercise-link")
+        assert links, f"{page.name}: no exercise link"
+        for link in links:
+            target = resolve(page, link["href"])
+            assert target.is_relative_to((site / "exercises").resolve()), link["href"]
+            assert target.is_file() and target.stat().st_size > 0, link["href"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_chapter_figures_have_alt_text_and_nonempty_image_files(site, lang):
+    for page in chapter_pages(site, lang):
+        images = parse(page).select("figure img, div.cell_output img")
+        assert images, f"{page.name}: no figure"
+        for img in images:
+            assert img.get("alt", "").strip(), f"{page.name}: image without alt text"
+            path = resolve(page, img["src"])
+            data = path.read_bytes()
+            assert data.startswith(b"\x89PNG\r\n\x1a\n") or b"<svg" in data[:2048], path
+
+
+def test_no_page_loads_scripts_styles_or_images_from_another_host(site):
+    offenders = []
+    for page in html_pages(site):
+        soup = parse(page)
+        for tag, attr in [("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
+                          ("source", "src"), ("object", "data"), ("embed", "src")]:
+            for element in soup.find_all(tag):
+                url = element.get(attr)
+                if url and is_external(url):
+                    offenders.append(f"{page.relative_to(site)}: <{tag} {attr}={url}>")
+    css_url = re.compile(r"(?:url\(|@import\s+)['\"]?([^'\")\s]+)")
+    for stylesheet in site.rglob("*.css"):
+        for url in css_url.findall(stylesheet.read_text(errors="ignore")):
+            if is_external(url):
+                offenders.append(f"{stylesheet.relative_to(site)}: {url}")
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_mathjax_is_served_from_the_site(site, lang):
+    scripts = [s["src"] for s in parse(site / lang / f"{CHAPTER}.html").find_all("script", src=True)]
+    mathjax = [src for src in scripts if "mathjax" in src.lower()]
+    assert mathjax, "no MathJax script"
+    page = site / lang / f"{CHAPTER}.html"
+    assert all(resolve(page, src).is_file() for src in mathjax)
+
+
+# --- pages in a browser -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_chapter_math_is_typeset_and_figures_are_present_in_the_browser(server, browser, lang):
+    dom = browser(urljoin(server, f"{lang}/{CHAPTER}.html"))
+    assert dom.select("mjx-container[display='true']"), "display math not typeset by MathJax"
+    assert not dom.select("mjx-merror"), "MathJax reported a TeX error"
+    assert len(dom.select("mjx-container")) >= 3
+    figures = dom.select("figure img[alt]")
+    assert figures and all(img["alt"].strip() for img in figures)
+
+
+@pytest.mark.parametrize(("lang", "query", "expected"), [
+    ("es", "entropías", f"{CHAPTER}.html"),          # Spanish stemming: plural -> entropía
+    ("en", "backpropagating", "04-backprop.html"),   # English stemming
+])
+def test_search_finds_the_chapter_in_each_language(server, browser, lang, query, expected):
+    dom = browser(urljoin(server, f"{lang}/search.html?q={query}"))
+    hits = [a["href"].split("#")[0].split("?")[0] for a in dom.select("#search-results ul.search li a")]
+    assert expected in hits, f"search for {query!r} found {hits}"
+
+
+def test_root_chooser_sends_back_to_the_remembered_language(server, browser, site):
+    # A page of the same origin stores the choice the way the chooser's links do, then opens
+    # the root: the chooser must redirect to the English book.
+    (site / "_remember-en.html").write_text(
+        "<!DOCTYPE html><script>localStorage.setItem('course-language', 'en');"
+        "location.replace('index.html');</script>", encoding="utf8")
+    dom = browser(urljoin(server, "_remember-en.html"))
+    assert dom.html["lang"] == "en"
+    assert dom.select("a.langswitch-link[hreflang='es']")
+
+
+def test_root_chooser_shows_both_languages_without_a_remembered_choice(server, browser):
+    dom = browser(urljoin(server, "index.html"))
+    assert {a["hreflang"] for a in dom.select("a.choice")} == set(LANGUAGES)
