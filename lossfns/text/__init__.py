@@ -1,0 +1,7 @@
+"""Text pipeline of the course's classifier: tokenize → vocabulary → multi-hot vectors."""
+
+from .tokenizer import NUMBER_TOKEN, tokenize
+from .vectorizer import LabelEncoder, TextVectorizer
+from .vocabulary import UNK_TOKEN, Vocabulary
+
+__all__ = ["LabelEncoder", "NUMBER_TOKEN", "TextVectorizer", "UNK_TOKEN", "Vocabulary", "tokenize"]
