@@ -90,9 +90,18 @@ def _check_probabilities(x: torch.Tensor, name: str, hint: str) -> None:
         raise
 
 
-def _check_index_target(input: torch.Tensor, target: torch.Tensor, ignore_index: int) -> None:
-    """Check class-index targets: integer dtype, shape (N, d1, ..., dK) (or () for input (C,)), range."""
+def _check_index_target(input: torch.Tensor, target: torch.Tensor, ignore_index: int, *,
+                        probabilities_allowed: bool = True) -> None:
+    """Check class-index targets: integer dtype, shape (N, d1, ..., dK) (or () for input (C,)), range.
+
+    ``probabilities_allowed`` says whether the caller also accepts float class probabilities
+    (cross_entropy does, nll_loss does not); it only changes the error message.
+    """
     expected = input.shape[1:1] if input.dim() == 1 else input.shape[:1] + input.shape[2:]
+    if target.is_floating_point() and not probabilities_allowed:
+        raise TypeError(f"expected integer class indices of shape {tuple(expected)}, got a float target "
+                        f"of shape {tuple(target.shape)}; nll_loss takes no class probabilities: for "
+                        f"one-hot rows pass target.argmax(dim=1), or use cross_entropy on logits")
     if target.is_floating_point() and target.shape != expected:
         raise ValueError(f"expected float class probabilities with the shape of input "
                          f"{tuple(input.shape)}, or integer class indices of shape {tuple(expected)}, "
@@ -612,7 +621,7 @@ def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     check_reduction(reduction)
     num_classes = _check_input(input)
     check_tensor(target, "target")
-    _check_index_target(input, target, ignore_index)
+    _check_index_target(input, target, ignore_index, probabilities_allowed=False)
     weight_ = _check_class_weight(weight, num_classes, input.dtype)
     _check_no_grad(weight, "weight", "nll_loss")
     batch_input, batch_target = _as_batch(input, target.long())

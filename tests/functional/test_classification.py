@@ -572,6 +572,12 @@ def test_nll_loss_float_target_raises():
         nll_loss(X, Y.to(D))
 
 
+def test_nll_loss_one_hot_float_target_raises_and_suggests_argmax():
+    one_hot_rows = torch.nn.functional.one_hot(Y, X.shape[1]).to(D)
+    with pytest.raises(TypeError, match=r"nll_loss takes no class probabilities.*argmax"):
+        nll_loss(X, one_hot_rows)
+
+
 def test_nll_loss_target_of_wrong_shape_raises():
     with pytest.raises(ValueError, match=r"class indices of shape \(4,\)"):
         nll_loss(X, Y[:3])
