@@ -14,6 +14,11 @@
   (scripts/build_book.py) copies ``exercises/`` to ``<site>/exercises/``.
 * ``bibtex_bibfiles`` are per language: resolved against book/<lang>/, not the conf dir.
 * Bibliography and citation styles whose joining words are in the page's language.
+* Framework tabs: consecutive code cells tagged ``tab-pytorch`` / ``tab-keras`` become one
+  sphinx-design tab-set ("PyTorch" | "Keras", synced across the page and the site). myst-nb
+  cannot nest code cells in a ``{tab-set}`` directive, so the cells are regrouped in the
+  doctree right after reading (the pickled doctree, hence a warm rebuild, keeps the tabs);
+  sphinx-design's own HTML post-transform then renders them like any ``{tab-set}``.
 """
 
 import dataclasses
@@ -32,6 +37,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 from sphinx.util.docutils import ReferenceRole
+from sphinx_design.shared import create_component
 from sphinxcontrib.bibtex.style.referencing import BracketStyle, PersonStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
@@ -43,6 +49,9 @@ CACHE_KEY_FILES = ("requirements.txt", "constraints.txt", "pyproject.toml", "boo
 CACHE_KEY_TREES = ("lossfns",)
 AND = {"es": "y", "en": "and"}
 EDITION = {"es": "edición", "en": "edition"}
+# Cell tag -> tab label (the same in both languages).
+FRAMEWORK_TABS = {"tab-pytorch": "PyTorch", "tab-keras": "Keras"}
+FRAMEWORK_SYNC_GROUP = "framework"  # choosing Keras in one tab-set selects it in every other
 
 
 def tree_hash(files, trees, repo: Path = REPO) -> str:
@@ -166,6 +175,69 @@ class ExerciseRole(ReferenceRole):
         return [node], []
 
 
+def _framework_tags(node: nodes.Node) -> list[str]:
+    """The ``tab-*`` tags of a myst-nb code cell container ([] for any other node)."""
+    if not (isinstance(node, nodes.container) and node.get("nb_element") == "cell_code"):
+        return []
+    return [tag for tag in node.get("cell_metadata", {}).get("tags", []) if tag in FRAMEWORK_TABS]
+
+
+def _framework_tag(node: nodes.Node) -> str | None:
+    tags = _framework_tags(node)
+    return tags[0] if tags else None
+
+
+def _framework_runs(parent: nodes.Element) -> list[list[nodes.container]]:
+    """Runs of adjacent tagged cells of ``parent``; a repeated tag starts a new run."""
+    runs, run = [], []
+    for child in parent.children:
+        tag = _framework_tag(child)
+        if tag is None or tag in {_framework_tag(cell) for cell in run}:
+            if run:
+                runs.append(run)
+            run = [] if tag is None else [child]
+        else:
+            run.append(child)
+    if run:
+        runs.append(run)
+    return runs
+
+
+def _framework_tab_set(cells: list[nodes.container]) -> nodes.container:
+    """The nodes sphinx-design's ``{tab-set}`` / ``{tab-item}`` directives create, around the cells."""
+    tab_set = create_component("tab-set", classes=["sd-tab-set", "framework-tabs"])
+    tab_set.source, tab_set.line = cells[0].source, cells[0].line
+    for cell in cells:
+        tag = _framework_tag(cell)
+        label = nodes.rubric(FRAMEWORK_TABS[tag], nodes.Text(FRAMEWORK_TABS[tag]), classes=["sd-tab-label"],
+                             sync_group=FRAMEWORK_SYNC_GROUP, sync_id=tag.removeprefix("tab-"))
+        content = create_component("tab-content", classes=["sd-tab-content"], children=[cell])
+        tab_set += create_component("tab-item", classes=["sd-tab-item"], children=[label, content])
+    return tab_set
+
+
+def _group_framework_tabs(app: Sphinx, doctree: nodes.document) -> None:
+    """Wrap each run of adjacent ``tab-pytorch`` / ``tab-keras`` cells in one tab-set."""
+    cells = list(doctree.findall(_framework_tag))
+    for cell in cells:
+        if len(_framework_tags(cell)) > 1:
+            logger.warning(f"framework tabs: expected one of {', '.join(FRAMEWORK_TABS)} per cell, "
+                           f"got {', '.join(_framework_tags(cell))}", location=cell, type="course", subtype="tabs")
+    parents = {id(cell.parent): cell.parent for cell in cells}
+    for parent in parents.values():
+        for run in _framework_runs(parent):
+            if len(run) == 1:
+                tag = _framework_tag(run[0])
+                other = " / ".join(t for t in FRAMEWORK_TABS if t != tag)
+                logger.warning(f"framework tabs: expected a cell tagged {tag} to be followed or preceded "
+                               f"by a cell tagged {other} (together they become one tab-set), got it alone",
+                               location=run[0], type="course", subtype="tabs")
+            index = parent.index(run[0])
+            for cell in run:
+                parent.remove(cell)
+            parent.insert(index, _framework_tab_set(run))
+
+
 def setup(app: Sphinx) -> dict:
     # Kernels inherit the builder's environment, however the build was started.
     os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -176,4 +248,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _private_output_folder, priority=900)
     app.add_node(exercise_link, html=(_visit_exercise_html, _depart_exercise_html))
     app.add_role("exercise", ExerciseRole())
+    app.connect("doctree-read", _group_framework_tabs)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -248,3 +248,26 @@ def test_root_chooser_sends_back_to_the_remembered_language(server, browser, sit
 def test_root_chooser_shows_both_languages_without_a_remembered_choice(server, browser):
     dom = browser(urljoin(server, "index.html"))
     assert {a["hreflang"] for a in dom.select("a.choice")} == set(LANGUAGES)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_chapter_1_shows_pytorch_and_keras_code_in_synced_tabs(site, lang):
+    # Adjacent cells tagged tab-pytorch / tab-keras become one sphinx-design tab-set
+    # (book/_ext/course.py), whose tabs share a sync group across the page.
+    page = parse(site / lang / "01-loss-functions.html")
+    tab_sets = page.select("div.sd-tab-set.framework-tabs")
+    assert tab_sets, "chapter 1: no PyTorch | Keras tab-set"
+    for tab_set in tab_sets:
+        labels = tab_set.find_all("label", class_="sd-tab-label", recursive=False)
+        assert [label.get_text(strip=True) for label in labels] == ["PyTorch", "Keras"]
+        assert [label.get("data-sync-id") for label in labels] == ["pytorch", "keras"]
+        assert {label.get("data-sync-group") for label in labels} == {"framework"}
+        panels = tab_set.find_all("div", class_="sd-tab-content", recursive=False)
+        assert len(panels) == 2
+        for panel, tag in zip(panels, ("tab-pytorch", "tab-keras")):
+            code = panel.select_one(f"div.cell.tag_{tag} div.cell_input pre")
+            assert code is not None and code.get_text().strip(), f"{tag}: tab without code"
+        assert "keras" in panels[1].get_text()
+    # Every tagged cell of the page ended up inside a tab.
+    for cell in page.select("div.cell.tag_tab-pytorch, div.cell.tag_tab-keras"):
+        assert cell.find_parent("div", class_="sd-tab-content") is not None
