@@ -235,7 +235,7 @@ _MESSAGES = {
         "matrix": "confusion matrix (rows = true class, columns = predicted class):",
         "saved": "saved the model to {path}",
         "shipped": "shipped '{lang}' corpus",
-        "quick": "no --model given: training on the {source} first (seed {seed})",
+        "quick": "no --model given, so a model is trained first on: {source} (seed {seed})",
     },
     "es": {
         "data": "datos: {source} ({n} textos; clases: {classes})",
@@ -245,7 +245,7 @@ _MESSAGES = {
         "matrix": "matriz de confusión (filas = clase real, columnas = clase predicha):",
         "saved": "modelo guardado en {path}",
         "shipped": "corpus '{lang}' incluido en el paquete",
-        "quick": "sin --model: primero se entrena con el {source} (semilla {seed})",
+        "quick": "no se indicó --model, así que primero se entrena un modelo con: {source} (semilla {seed})",
     },
 }
 
