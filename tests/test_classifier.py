@@ -164,7 +164,7 @@ def test_cli_predict_without_model_trains_first(capsys):
     assert main(["predict", "--lang", "es", "--epochs", "3", "--quiet", text]) == 0
     captured = capsys.readouterr()
     assert captured.out.split("\t")[0] in ("negativo", "neutro", "positivo")
-    assert "sin --model" in captured.err
+    assert "primero se entrena un modelo" in captured.err  # told in Spanish that it trains first
 
 
 @pytest.mark.parametrize("argv, message", [
