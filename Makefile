@@ -8,6 +8,9 @@ STAMP  := $(VENV)/.installed
 # Debian packages the tests need (headless browser checks, grading sandbox).
 TEST_DEBS := chromium
 JOBS   ?= 2
+# Extra pip options, e.g. PIP_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu"
+# on a machine whose pip cannot find the CPU wheel torch==2.13.0+cpu by itself.
+PIP_ARGS ?=
 
 export KERAS_BACKEND := torch
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -21,8 +24,9 @@ help:
 	@echo "make bench  compare lossfns with torch (time and memory)"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  scripts/ensure-debs.sh python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet $(PIP_ARGS) -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -121,7 +120,7 @@ class ClassifierResult:
                                     f"got no such file")
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
+        except Exception as error:  # torch.load raises many types (IndexError, KeyError, ...) on foreign files
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise ValueError(f"expected a model file saved by lossfns (result.save or --save), got a file "
                              f"torch cannot read: '{path}' ({first})") from None

@@ -119,6 +119,10 @@ def test_classifier_load_errors(tmp_path):
     garbage.write_text("not a model")
     with pytest.raises(ValueError, match="got a file torch cannot read"):
         ClassifierResult.load(garbage)
+    csv_file = tmp_path / "data.csv"  # a teacher's CSV passed as --model by mistake
+    csv_file.write_text("text,label\n" + "hola,positivo\n" * 40)
+    with pytest.raises(ValueError, match="got a file torch cannot read"):
+        ClassifierResult.load(csv_file)
     other = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, other)
     with pytest.raises(ValueError, match="got another kind of file"):

@@ -132,6 +132,8 @@ def _parse(content: str, source: str, text_column: str, label_column: str, delim
             hint = "; pass text_column=... and label_column=... to name the columns to use"
         raise ValueError(f"expected columns '{text_column}' and '{label_column}' in '{source}', "
                          f"got columns {header} (missing {missing}){hint}")
+    if text_column == label_column:
+        raise ValueError(f"expected different columns for texts and labels, got '{text_column}' for both")
     text_at, label_at = header.index(text_column), header.index(label_column)
     texts, labels = [], []
     for row_number, row in enumerate(reader, start=2):

@@ -11,7 +11,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from ._reduction import reduce, reduce_grad
-from ._validation import check_floating, check_reduction, check_same_shape
+from ._validation import check_finite, check_floating, check_reduction, check_same_shape
 
 KL_REDUCTIONS = ("none", "batchmean", "sum")
 
@@ -45,6 +45,7 @@ def _check_distribution(p: torch.Tensor, name: str, dim: int) -> None:
                              f"got shape {tuple(p.shape)}")
         return  # no rows at all
     p = p.detach()
+    check_finite(p, name)
     lo, hi = torch.aminmax(p)
     if not (bool(lo >= 0) and bool(hi <= 1)):  # also False for NaN
         raise ValueError(f"expected {name} to be probabilities in [0, 1], got values in "
@@ -296,6 +297,9 @@ def kl_div(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "batch
                 f"expected input to be log-probabilities (all <= 0), got values up to {float(hi):g}; "
                 "it looks like probabilities were passed: use input = log_softmax(logits, dim=...) "
                 "or probs.log() (torch would silently return a wrong number)")
+        # -inf is a valid log-probability (of 0) when log_target=True; NaN and +inf never are.
+        finite_part = target.detach().masked_fill(target.detach() == -math.inf, 0) if log_target else target
+        check_finite(finite_part, "target")
         tlo, thi = torch.aminmax(target.detach())
         if log_target:
             if bool(thi.isnan()) or float(thi) > 64 * torch.finfo(target.dtype).eps:

@@ -182,7 +182,7 @@ def mse_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mea
     .. math:: J_i = w_i\,(\hat y_i - y_i)^2
 
     'mean' is :math:`\frac{1}{N}\sum_i J_i` without weight and
-    :math:`\sum_i w_i J_i / \sum_i w_i` with weight (the sum runs over the
+    :math:`\sum_i J_i / \sum_i w_i` with weight (the sum runs over the
     weight broadcast to the shape of ``input``), exactly as torch 2.13.
     Some textbooks write :math:`\frac{1}{2N}\sum_i (\hat y_i - y_i)^2` so that the
     gradient :math:`(\hat y_i - y_i)/N` carries no factor 2; torch and this

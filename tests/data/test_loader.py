@@ -161,3 +161,9 @@ def test_load_corpus_matches_plain_csv_module(lang):
 def test_load_corpus_unknown_language_lists_available():
     with pytest.raises(ValueError, match=r"expected lang in \['en', 'es'\], got 'fr'"):
         load_corpus("fr")
+
+
+def test_read_labelled_csv_same_column_for_text_and_label_raises(tmp_path):
+    path = write(tmp_path, "text,label\nbueno,positivo\nmalo,negativo\n")
+    with pytest.raises(ValueError, match="expected different columns for texts and labels, got 'label'"):
+        read_labelled_csv(path, text_column="label")

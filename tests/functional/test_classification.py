@@ -715,3 +715,4 @@ def test_property_cross_entropy_is_non_negative(problem, eps, probabilities):
     target = F.one_hot(y, x.shape[1]).to(D) * 0.5 + 0.25 if probabilities else y
     loss = cross_entropy(x, target, class_weight(x.shape[1]), reduction="none", label_smoothing=eps)
     assert (loss >= 0).all()
+
