@@ -202,7 +202,7 @@ class _MultiMargin(torch.autograd.Function):
         index = target.unsqueeze(1)
         z = (input - input.gather(1, index)).add_(margin)
         # Strict '>' as in torch: the subgradient at the kink z = 0 is 0.
-        grad = (z > 0).to(z.dtype) if p == 1 else z.clamp_(min=0).mul_(2.0)
+        grad = z.gt_(0) if p == 1 else z.clamp_(min=0).mul_(2.0)  # in place: one (N, C) buffer in all
         grad.scatter_(1, index, 0).mul_(scale / input.shape[1])
         if weight is not None:
             grad.mul_(weight[target].unsqueeze(1))
