@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from . import functional as F
+from .functional._validation import REDUCTIONS, check_reduction
 
 
 class _Loss(nn.Module):
@@ -22,9 +23,11 @@ class _Loss(nn.Module):
     """
 
     _function = None
+    _reductions = REDUCTIONS
 
     def __init__(self, **options):
         super().__init__()
+        check_reduction(options["reduction"], self._reductions)  # fail at construction, not first call
         self._option_names = []
         for name, value in options.items():
             if isinstance(value, torch.Tensor) or (value is None and name in ("weight", "pos_weight")):
@@ -145,6 +148,7 @@ class KLDivLoss(_Loss):
     """KL divergence with torch's contract (input = log-probabilities); see :func:`lossfns.functional.kl_div`."""
 
     _function = staticmethod(F.kl_div)
+    _reductions = ("none", "batchmean", "sum")  # 'mean' is not a KL divergence
 
     def __init__(self, *, reduction: str = "batchmean", log_target: bool = False):
         super().__init__(reduction=reduction, log_target=log_target)

@@ -74,3 +74,13 @@ def test_margin_modules_match_closed_forms():
     torch.testing.assert_close(LN.LogisticLoss()(z, y), torch.log1p(torch.exp(-y * z)).mean())
     torch.testing.assert_close(LN.HingeLoss(margin=2.0)(z, y), torch.clamp(2.0 - y * z, min=0).mean())
     torch.testing.assert_close(LN.MAPELoss()(z, y), (100 * (y - z).abs() / y.abs()).mean())
+
+
+def test_unknown_reduction_raises_at_construction():
+    with pytest.raises(ValueError, match="expected reduction to be one of 'none', 'mean', 'sum', got 'avg'"):
+        LN.CrossEntropyLoss(reduction="avg")
+
+
+def test_kl_div_module_mean_reduction_raises_naming_batchmean():
+    with pytest.raises(ValueError, match="'batchmean'.*got 'mean'"):
+        LN.KLDivLoss(reduction="mean")
