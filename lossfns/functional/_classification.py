@@ -58,6 +58,16 @@ def _check_no_grad(x: torch.Tensor | None, name: str, function: str) -> None:
         )
 
 
+def _check_elementwise_weight(weight: torch.Tensor | None, name: str, input: torch.Tensor, function: str):
+    """Check a weight that broadcasts to the input of a BCE loss; return it in the input's dtype."""
+    check_broadcastable_weight(weight, input.shape, name)
+    _check_no_grad(weight, name, function)
+    if weight is None:
+        return None
+    check_finite(weight, name)
+    return weight.to(input.dtype)
+
+
 def _check_class_weight(weight: torch.Tensor | None, num_classes: int, dtype: torch.dtype):
     """Check a per-class weight of shape (C,) and convert it to the input's dtype."""
     if weight is None:
@@ -225,11 +235,7 @@ def binary_cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torc
     check_same_shape(input, target)
     _check_probabilities(input, "input", LOGITS_HINT)
     _check_probabilities(target, "target", TARGET_HINT)
-    check_broadcastable_weight(weight, input.shape)
-    _check_no_grad(weight, "weight", "binary_cross_entropy")
-    if weight is not None:
-        check_finite(weight, "weight")
-        weight = weight.to(input.dtype)
+    weight = _check_elementwise_weight(weight, "weight", input, "binary_cross_entropy")
     return _BinaryCrossEntropy.apply(input, target.to(input.dtype), weight, reduction)
 
 
@@ -328,16 +334,8 @@ def binary_cross_entropy_with_logits(input: torch.Tensor, target: torch.Tensor,
     check_floating(target, "target")
     check_same_shape(input, target)
     _check_probabilities(target, "target", TARGET_HINT)
-    check_broadcastable_weight(weight, input.shape)
-    check_broadcastable_weight(pos_weight, input.shape, "pos_weight")
-    _check_no_grad(weight, "weight", "binary_cross_entropy_with_logits")
-    _check_no_grad(pos_weight, "pos_weight", "binary_cross_entropy_with_logits")
-    if weight is not None:
-        check_finite(weight, "weight")
-        weight = weight.to(input.dtype)
-    if pos_weight is not None:
-        check_finite(pos_weight, "pos_weight")
-        pos_weight = pos_weight.to(input.dtype)
+    weight = _check_elementwise_weight(weight, "weight", input, "binary_cross_entropy_with_logits")
+    pos_weight = _check_elementwise_weight(pos_weight, "pos_weight", input, "binary_cross_entropy_with_logits")
     return _BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), weight, pos_weight, reduction)
 
 

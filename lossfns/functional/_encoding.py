@@ -6,7 +6,7 @@ import numbers
 
 import torch
 
-from ._validation import check_integer, check_tensor
+from ._validation import check_tensor
 
 
 def one_hot(tensor: torch.Tensor, num_classes: int = -1) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 
 from ..functional import multi_hot, one_hot
 from .tokenizer import tokenize
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, decode_indices
 
 __all__ = ["LabelEncoder", "TextVectorizer"]
 
@@ -148,10 +148,4 @@ class LabelEncoder:
         Raises:
             ValueError: an index lies outside ``[0, C)``.
         """
-        out = []
-        for k in indices:
-            k = int(k)
-            if not 0 <= k < len(self.classes):
-                raise ValueError(f"expected class indices in [0, {len(self.classes) - 1}], got {k}")
-            out.append(self.classes[k])
-        return out
+        return decode_indices(self.classes, indices, "class indices")

@@ -118,10 +118,15 @@ class Vocabulary:
         Raises:
             ValueError: an index lies outside ``[0, len(self))``.
         """
-        out = []
-        for i in indices:
-            i = int(i)
-            if not 0 <= i < len(self._tokens):
-                raise ValueError(f"expected indices in [0, {len(self._tokens) - 1}], got {i}")
-            out.append(self._tokens[i])
-        return out
+        return decode_indices(self._tokens, indices, "indices")
+
+
+def decode_indices(items: Sequence[str], indices: Iterable[int], what: str) -> list[str]:
+    """``items[i]`` for each index i (ints or a 1-D integer tensor); ValueError names ``what`` when out of range."""
+    out = []
+    for i in indices:
+        i = int(i)
+        if not 0 <= i < len(items):
+            raise ValueError(f"expected {what} in [0, {len(items) - 1}], got {i}")
+        out.append(items[i])
+    return out
