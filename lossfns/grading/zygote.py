@@ -1,0 +1,212 @@
+"""The sandbox's resident process: torch loaded once, one forked child per behaviour.
+
+Run by ``sandbox.Sandbox`` as ``python -I zygote.py`` inside bubblewrap. It
+imports torch, blocks the losses and the forbidden imports, drops to an
+unprivileged uid, says ``{"ready": ...}`` and then reads one job per line on
+stdin. For each behaviour of a job it forks a child that runs the student's
+answer cells in a fresh namespace and calls the function on each case, writing
+one JSON line per call to a pipe. The zygote relays those lines unparsed
+(the grader checks them), stops a child at its time limit, and after every
+child kills whatever it left behind.
+
+Standalone: imports only torch and the standard library.
+"""
+
+from __future__ import annotations
+
+import builtins
+import ctypes
+import json
+import math
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import torch  # noqa: E402
+
+import blocking  # noqa: E402
+import guards  # noqa: E402
+import wire  # noqa: E402
+
+NOBODY = 65534
+PR_SET_DUMPABLE = 4
+MAX_OUTPUT = 64 * 2**20  # bytes a child may send back
+SCRATCH = "/tmp"
+
+
+def cross_entropy(input, target):
+    """Mean cross-entropy of logits (N, C) and class indices (N,): given to the ch5 exercise."""
+    return (torch.logsumexp(input, dim=1) - input.gather(1, target[:, None]).squeeze(1)).mean()
+
+
+PROVIDED = {"cross_entropy": cross_entropy}
+
+
+def main() -> None:
+    in_pid_namespace = "--pid-namespace" in sys.argv
+    torch.set_num_threads(1)
+    blocking.block_imports()
+    blocking.block_losses()
+    if os.getuid() == 0:  # privileged bubblewrap (CI runs as root): become nobody for good
+        os.chmod(SCRATCH, 0o1777)
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # children cannot ptrace or read us
+    limits = json.loads(sys.argv[sys.argv.index("--limits") + 1])
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+    out = sys.stdout
+    out.write(json.dumps({"ready": True, "uid": os.getuid()}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        job = json.loads(line)
+        results = []
+        deadline = time.monotonic() + job["total_timeout"]
+        for index, behaviour in enumerate(job["behaviours"]):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                results.append({"lines": [], "stopped": "timeout"})
+                continue
+            timeout = min(job["behaviour_timeout"], remaining)
+            results.append(run_child(job, behaviour, index, timeout, limits, in_pid_namespace))
+        out.write(json.dumps({"results": results}) + "\n")
+        out.flush()
+
+
+def run_child(job, behaviour, index, timeout, limits, in_pid_namespace) -> dict:
+    """Fork a child for one behaviour, collect its lines, clean up after it."""
+    read_end, write_end = os.pipe()
+    scratch = os.path.join(SCRATCH, f"job{index}")
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            child(job, behaviour, write_end, scratch, timeout, limits)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    lines, stopped = collect(read_end, pid, timeout, len(behaviour["calls"]))
+    os.close(read_end)
+    cleanup(pid, in_pid_namespace)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"lines": lines, "stopped": stopped}
+
+
+def collect(fd, pid, timeout, expected):
+    """Read the child's lines until all ``expected`` came, it exits, the time is up, or it says too much."""
+    buffer, stopped = b"", None
+    end = time.monotonic() + timeout
+    while buffer.count(b"\n") < expected:
+        left = end - time.monotonic()
+        if left <= 0:
+            stopped = "timeout"
+            break
+        if not select.select([fd], [], [], left)[0]:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            stopped = _exit_status(pid, end)
+            break
+        buffer += chunk
+        if len(buffer) > MAX_OUTPUT:
+            stopped = "too much output"
+            break
+    lines = buffer.decode("utf-8", "replace").splitlines()[:expected]
+    return lines, stopped
+
+
+def _exit_status(pid, end):
+    """How the child ended, waiting for it until ``end`` at most."""
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            if os.WIFSIGNALED(status):
+                return f"signal {os.WTERMSIG(status)}"
+            return f"exit {os.WEXITSTATUS(status)}"
+        time.sleep(0.005)
+    return "timeout"
+
+
+def cleanup(pid, in_pid_namespace) -> None:
+    """Kill the child and everything it started."""
+    for target in (-pid, pid):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if in_pid_namespace and os.getpid() < 10:  # only ever inside the sandbox's own pid namespace
+        for _ in range(100):
+            try:
+                os.kill(-1, signal.SIGKILL)  # every process here but this one and the sandbox's init
+            except ProcessLookupError:
+                break
+    while True:
+        try:
+            if os.waitpid(-1, 0)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+
+
+def child(job, behaviour, out_fd, scratch, timeout, limits) -> None:
+    """Run the student's cells and the calls of one behaviour; never returns."""
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, out_fd)
+    os.closerange(out_fd + 1, 1 << 16)
+    seconds = int(math.ceil(timeout)) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size"], limits["file_size"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    os.makedirs(scratch, exist_ok=True)
+    os.chdir(scratch)
+    blocking.LANGUAGE = job["language"]
+    blocking.block_primitives(job["blocked"])
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "torch": torch, "math": math}
+    namespace.update({name: PROVIDED[name] for name in job["provided"]})
+    cell_error = None
+    for number, source in enumerate(job["code"], start=1):
+        try:
+            exec(compile(source, f"<answer cell {number}>", "exec"), namespace)
+        except BaseException as error:  # noqa: BLE001 (SystemExit too: the student's code is the outcome)
+            cell_error = cell_error or _raised(error, f" (answer cell {number})")
+    for call in behaviour["calls"]:
+        os.write(out_fd, (json.dumps(run_call(namespace, behaviour, call, job["language"], cell_error)) + "\n")
+                 .encode())
+
+
+def run_call(namespace, behaviour, call, language, cell_error) -> dict:
+    function = namespace.get(behaviour["function"])
+    if not callable(function):
+        return cell_error or {"missing": True}
+    try:
+        args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
+        if behaviour["autograd"]:
+            value = function(*args, **kwargs)
+        else:
+            with guards.autograd_unavailable(language):
+                value = function(*args, **kwargs)
+        return {"returned": wire.encode(value)}
+    except BaseException as error:  # noqa: BLE001
+        return _raised(error)
+
+
+def _raised(error, where="") -> dict:
+    try:
+        message = str(error)[:500]
+    except BaseException:  # noqa: BLE001 (a hostile __str__)
+        message = ""
+    return {"raised": [type(error).__name__[:80], message + where]}
+
+
+if __name__ == "__main__":
+    main()
