@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 # Debian packages the tests need (headless browser checks, grading sandbox).
-TEST_DEBS := chromium
+TEST_DEBS := chromium bubblewrap
 JOBS   ?= 2
 # Extra pip options, e.g. PIP_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu"
 # on a machine whose pip cannot find the CPU wheel torch==2.13.0+cpu by itself.
@@ -15,13 +15,20 @@ PIP_ARGS ?=
 export KERAS_BACKEND := torch
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup book serve test bench clean
+.PHONY: help setup book serve test bench clean release collect autograde feedback export report
 
 help:
 	@echo "make book   build the site into _build/html"
 	@echo "make test   run the whole test suite"
 	@echo "make serve  serve the built site on http://localhost:8000"
 	@echo "make bench  compare lossfns with torch (time and memory)"
+	@echo "Instructors (see the README):"
+	@echo "make release                    student notebooks in exercises/ from solutions/"
+	@echo "make collect FROM=<folder|zip>  place downloaded submissions in submitted/"
+	@echo "make autograde                  grade every submission (sandboxed, in parallel)"
+	@echo "make feedback                   HTML feedback per student in feedback/"
+	@echo "make export                     grades.csv (one row per student and chapter)"
+	@echo "make report                     score histograms in reports/grades.png"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -48,6 +55,29 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_losses.py
+
+# The instructor's workflow (lossfns/instructor). ASSIGNMENT=ch1-es limits it to one assignment.
+INSTRUCTOR := $(PY) -m lossfns.instructor
+
+release: $(STAMP)
+	$(INSTRUCTOR) release $(ASSIGNMENT)
+
+collect: $(STAMP)
+	@test -n "$(FROM)" || { echo "Usage: make collect FROM=<folder or .zip of submissions>"; exit 1; }
+	$(INSTRUCTOR) collect "$(FROM)"
+
+autograde: $(STAMP)
+	@scripts/ensure-debs.sh bubblewrap
+	$(INSTRUCTOR) autograde $(ASSIGNMENT) $(if $(FORCE),--force)
+
+feedback: $(STAMP)
+	$(INSTRUCTOR) feedback $(ASSIGNMENT)
+
+export: $(STAMP)
+	$(INSTRUCTOR) export
+
+report: $(STAMP)
+	$(INSTRUCTOR) report
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

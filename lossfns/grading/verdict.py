@@ -76,12 +76,14 @@ def _failure(behaviour: Behaviour, case: Case, outcome: Outcome) -> tuple[str, s
     """``(kind, detail, expected)`` of a wrong outcome, None for a right one."""
     if isinstance(outcome, Unavailable):
         return outcome.reason, outcome.detail, None
+    if isinstance(outcome, Raised) and outcome.name == "NotImplementedError":
+        return "not_implemented", "", None
     if behaviour.raises is not None:
         if isinstance(outcome, Raised):
             return None if outcome.name == behaviour.raises.__name__ else ("wrong_exception", "", None)
         return "not_raised", "", None
     if isinstance(outcome, Raised):
-        return ("not_implemented" if outcome.name == "NotImplementedError" else "raised"), "", None
+        return "raised", "", None
     expected = behaviour.expected(case)
     if behaviour.judge is not None:
         found = behaviour.judge(expected, outcome.value)
