@@ -30,6 +30,7 @@ SANDBOX_FILES = ("zygote.py", "blocking.py", "guards.py", "wire.py")  # all the 
 GRADER_DIR = "/opt/grader"
 HIDDEN_PACKAGES = ("keras", "tensorflow", "jax", "sklearn", "scipy", "torchmetrics")
 MAX_REPLY = 256 * 2**20
+UID_BASE, UID_SPAN = 1_900_000_000, 100_000_000  # uids no account uses
 
 
 class SandboxUnavailable(RuntimeError):
@@ -45,15 +46,22 @@ class Sandbox:
 
     Args:
         isolated: False runs the zygote as a plain subprocess (no protection at all).
-        memory: address-space limit per child, in bytes.
-        processes: limit on processes of the sandbox's uid.
+        memory: address-space limit per process, in bytes (torch alone maps about 0.65 GB).
+        processes: processes (threads) a child may start beyond the zygote's own.
         file_size: largest file a child may write, in bytes.
+        scratch_size: size of the sandbox's writable /tmp, in bytes.
     """
 
-    def __init__(self, *, isolated: bool = True, memory: int = 3 * 2**30, processes: int = 256,
+    _started = 0
+
+    def __init__(self, *, isolated: bool = True, memory: int = 2 * 2**30, processes: int = 4,
                  file_size: int = 16 * 2**20, scratch_size: int = 64 * 2**20):
         self.isolated = isolated
-        self.limits = {"memory": memory, "processes": processes, "file_size": file_size}
+        # As root the zygote takes a uid of its own, so that the process limit of one sandbox
+        # (counted per uid, system-wide) is never used up by another one grading in parallel.
+        Sandbox._started += 1
+        uid = UID_BASE + (os.getpid() * 64 + Sandbox._started) % UID_SPAN
+        self.limits = {"memory": memory, "processes": processes, "file_size": file_size, "uid": uid}
         self.scratch_size = scratch_size
         self._process = None
         self._files = None
@@ -143,6 +151,8 @@ class Sandbox:
             elif root_entry.is_dir():
                 command += ["--ro-bind", str(root_entry), f"/{name}"]
         for prefix in sorted({sys.base_prefix, sys.prefix}):
+            for parent in reversed(Path(prefix).parents[:-1]):  # readable for the sandbox's uid
+                command += ["--perms", "0755", "--dir", str(parent)]
             command += ["--ro-bind", prefix, prefix]
         site_packages = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
             / "site-packages"

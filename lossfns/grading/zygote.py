@@ -34,7 +34,6 @@ import blocking  # noqa: E402
 import guards  # noqa: E402
 import wire  # noqa: E402
 
-NOBODY = 65534
 PR_SET_DUMPABLE = 4
 MAX_OUTPUT = 64 * 2**20  # bytes a child may send back
 SCRATCH = "/tmp"
@@ -48,19 +47,31 @@ def cross_entropy(input, target):
 PROVIDED = {"cross_entropy": cross_entropy}
 
 
+def warm_up() -> None:
+    """Import now what torch loads lazily on first use (an optimizer step pulls in torch._dynamo),
+    so that every child does not pay for it again."""
+    weight = torch.zeros(2, requires_grad=True)
+    optimizer = torch.optim.Adam([weight], lr=0.1)
+    (weight ** 2).sum().backward()
+    optimizer.step()
+
+
 def main() -> None:
     in_pid_namespace = "--pid-namespace" in sys.argv
     torch.set_num_threads(1)
+    warm_up()
     blocking.block_imports()
     blocking.block_losses()
-    if os.getuid() == 0:  # privileged bubblewrap (CI runs as root): become nobody for good
+    limits = json.loads(sys.argv[sys.argv.index("--limits") + 1])
+    if os.getuid() == 0:  # privileged bubblewrap (CI runs as root): become an unused uid for good
         os.chmod(SCRATCH, 0o1777)
         os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
+        os.setgid(limits["uid"])
+        os.setuid(limits["uid"])
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # children cannot ptrace or read us
-    limits = json.loads(sys.argv[sys.argv.index("--limits") + 1])
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+    # RLIMIT_NPROC counts the threads of the uid: ours now, plus a few for the child and what it starts.
+    processes = len(os.listdir("/proc/self/task")) + limits["processes"]
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     out = sys.stdout
     out.write(json.dumps({"ready": True, "uid": os.getuid()}) + "\n")
     out.flush()
@@ -83,7 +94,7 @@ def run_child(job, behaviour, index, timeout, limits, in_pid_namespace) -> dict:
     """Fork a child for one behaviour, collect its lines, clean up after it."""
     read_end, write_end = os.pipe()
     scratch = os.path.join(SCRATCH, f"job{index}")
-    pid = os.fork()
+    pid = fork()
     if pid == 0:
         os.close(read_end)
         try:
@@ -96,6 +107,16 @@ def run_child(job, behaviour, index, timeout, limits, in_pid_namespace) -> dict:
     cleanup(pid, in_pid_namespace)
     shutil.rmtree(scratch, ignore_errors=True)
     return {"lines": lines, "stopped": stopped}
+
+
+def fork() -> int:
+    """os.fork, waiting (up to 5 s) for the processes a previous child left to be reaped."""
+    for _ in range(500):
+        try:
+            return os.fork()
+        except BlockingIOError:
+            time.sleep(0.01)
+    return os.fork()
 
 
 def collect(fd, pid, timeout, expected):
