@@ -6,7 +6,7 @@ Each loss or primitive is blocked where every way of calling it ends: its
 kernels in PyTorch's dispatcher (so ``F.mse_loss``, ``torch._C._nn.mse_loss``,
 ``torch.ops.aten.mse_loss.default`` and ``torch.nn.MSELoss`` all refuse), plus
 the pure-Python losses of ``torch.nn.functional``. Importing the course's own
-package or its solutions fails with a clear message.
+package, its solutions or a library with ready-made losses fails with a clear message.
 
 Standalone: imports only torch and the standard library (the sandbox loads it by path).
 """
@@ -35,9 +35,10 @@ PRIMITIVE_OPS = {
     "one_hot": ("one_hot",),
     "prelu": ("prelu", "_prelu_kernel"),
 }
-# The course's own code. Libraries with ready-made losses (keras, scipy, ...) are hidden from the
-# sandbox's filesystem instead (sandbox.HIDDEN_PACKAGES), since torch itself probes for some of them.
-BLOCKED_MODULES = ("lossfns", "solutions", "exercises")
+# The course's own code and libraries with ready-made losses (also hidden from the sandbox's
+# filesystem). Blocked only after the zygote's warm-up, since torch probes for some of them on load.
+BLOCKED_MODULES = ("lossfns", "solutions", "exercises", "keras", "tensorflow", "jax", "sklearn", "scipy",
+                   "torchmetrics")
 
 REFUSAL = {
     "es": "{name} no está permitida al calificar este ejercicio: escríbela con operaciones básicas de tensores",

@@ -130,9 +130,12 @@ class Sandbox:
 
     def _command(self, limits: str) -> list[str]:
         python = Path(sys.executable)
-        zygote = [str(python), "-I", f"{GRADER_DIR}/zygote.py", "--limits", limits]
-        if not self.isolated:
-            return [*zygote[:2], str(Path(self._files.name) / "zygote.py"), *zygote[3:]]
+        zygote = [str(python), "-I", f"{GRADER_DIR}/zygote.py", "--limits", limits, "--scratch", "/tmp"]
+        if not self.isolated:  # the zygote empties its scratch folder after each child: give it its own
+            scratch = Path(self._files.name) / "scratch"
+            scratch.mkdir()
+            return [*zygote[:2], str(Path(self._files.name) / "zygote.py"), "--limits", limits,
+                    "--scratch", str(scratch)]
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             raise SandboxUnavailable(
@@ -165,7 +168,7 @@ class Sandbox:
                     "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "LANG", "C.UTF-8"]
         if os.getuid() == 0:
             command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        return [*command, *zygote, "--pid-namespace"]
+        return [*command, *zygote, "--sandboxed"]
 
     def _read_line(self, *, timeout: float):
         """One JSON line from the zygote, or None on EOF, timeout, oversize or bad JSON."""

@@ -36,7 +36,7 @@ import wire  # noqa: E402
 
 PR_SET_DUMPABLE = 4
 MAX_OUTPUT = 64 * 2**20  # bytes a child may send back
-SCRATCH = "/tmp"
+SCRATCH = "/tmp"  # replaced by --scratch: the sandbox's own /tmp, or a private folder when not isolated
 
 
 def cross_entropy(input, target):
@@ -57,13 +57,15 @@ def warm_up() -> None:
 
 
 def main() -> None:
-    in_pid_namespace = "--pid-namespace" in sys.argv
+    global SCRATCH
+    sandboxed = "--sandboxed" in sys.argv  # inside bubblewrap, in a pid namespace of its own
+    SCRATCH = sys.argv[sys.argv.index("--scratch") + 1]
     torch.set_num_threads(1)
     warm_up()
     blocking.block_imports()
     blocking.block_losses()
     limits = json.loads(sys.argv[sys.argv.index("--limits") + 1])
-    if os.getuid() == 0:  # privileged bubblewrap (CI runs as root): become an unused uid for good
+    if sandboxed and os.getuid() == 0:  # privileged bubblewrap (CI runs as root): become an unused uid
         os.chmod(SCRATCH, 0o1777)
         os.setgroups([])
         os.setgid(limits["uid"])
@@ -85,12 +87,12 @@ def main() -> None:
                 results.append({"lines": [], "stopped": "timeout"})
                 continue
             timeout = min(job["behaviour_timeout"], remaining)
-            results.append(run_child(job, behaviour, index, timeout, limits, in_pid_namespace))
+            results.append(run_child(job, behaviour, index, timeout, limits, sandboxed))
         out.write(json.dumps({"results": results}) + "\n")
         out.flush()
 
 
-def run_child(job, behaviour, index, timeout, limits, in_pid_namespace) -> dict:
+def run_child(job, behaviour, index, timeout, limits, sandboxed) -> dict:
     """Fork a child for one behaviour, collect its lines, clean up after it."""
     read_end, write_end = os.pipe()
     scratch = os.path.join(SCRATCH, f"job{index}")
@@ -104,8 +106,16 @@ def run_child(job, behaviour, index, timeout, limits, in_pid_namespace) -> dict:
     os.close(write_end)
     lines, stopped = collect(read_end, pid, timeout, len(behaviour["calls"]))
     os.close(read_end)
-    cleanup(pid, in_pid_namespace)
-    shutil.rmtree(scratch, ignore_errors=True)
+    cleanup(pid, sandboxed)
+    for entry in os.listdir(SCRATCH):  # nothing written by one child is there for the next
+        path = os.path.join(SCRATCH, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
     return {"lines": lines, "stopped": stopped}
 
 
@@ -154,14 +164,14 @@ def _exit_status(pid, end):
     return "timeout"
 
 
-def cleanup(pid, in_pid_namespace) -> None:
+def cleanup(pid, sandboxed) -> None:
     """Kill the child and everything it started."""
     for target in (-pid, pid):
         try:
             os.kill(target, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-    if in_pid_namespace and os.getpid() < 10:  # only ever inside the sandbox's own pid namespace
+    if sandboxed and os.getpid() < 10:  # only ever inside the sandbox's own pid namespace
         for _ in range(100):
             try:
                 os.kill(-1, signal.SIGKILL)  # every process here but this one and the sandbox's init
