@@ -170,6 +170,9 @@ def test_every_chapter_links_its_exercise_notebook_and_the_file_is_in_the_site(s
             target = resolve(page, link["href"])
             assert target.is_relative_to((site / "exercises").resolve()), link["href"]
             assert target.is_file() and target.stat().st_size > 0, link["href"]
+            notebook = json.loads(target.read_text(encoding="utf-8"))
+            chapter = int(page.name[:2])
+            assert notebook["metadata"]["lossfns"]["assignment"] == f"ch{chapter}-{lang}", link["href"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
