@@ -16,6 +16,10 @@ AUTOGRAD_MESSAGE = {
 }
 
 
+# torch.func's transforms differentiate without going through torch.autograd.grad.
+FUNCTORCH_TRANSFORMS = ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize")
+
+
 class AutogradUnavailable(RuntimeError):
     """Raised when the student's code calls backward() or autograd.grad() in a check."""
 
@@ -24,9 +28,10 @@ class AutogradUnavailable(RuntimeError):
 def autograd_unavailable(language: str = "en"):
     """Run the block with gradients off and every way into autograd raising.
 
-    ``Tensor.backward``, ``torch.autograd.backward`` and ``torch.autograd.grad``
-    raise ``AutogradUnavailable``; ``torch.enable_grad()`` inside the block does
-    not help, since the calls themselves are replaced.
+    ``Tensor.backward``, ``torch.autograd.backward``, ``torch.autograd.grad``,
+    autograd's engine and ``torch.func``'s transforms raise
+    ``AutogradUnavailable``; ``torch.enable_grad()`` inside the block does not
+    help, since the calls themselves are replaced.
     """
     def refuse(*args, **kwargs):
         raise AutogradUnavailable(AUTOGRAD_MESSAGE[language])
@@ -37,6 +42,7 @@ def autograd_unavailable(language: str = "en"):
 
     targets = [(torch.Tensor, "backward"), (torch.autograd, "backward"), (torch.autograd, "grad"),
                (torch.autograd.Variable, "_execution_engine")]
+    targets += [(torch.func, name) for name in FUNCTORCH_TRANSFORMS if name in vars(torch.func)]
     saved = [(owner, name, owner.__dict__[name]) for owner, name in targets]
     for owner, name, _ in saved:
         setattr(owner, name, RefusingEngine() if name == "_execution_engine" else refuse)

@@ -173,3 +173,78 @@ def test_feedback_says_why_in_the_student_language(attacked_course):
     assert "no está permitida al calificar" in page
     page = (course / "feedback" / "infinite-loop-es" / "ch1-es" / "ch1-es.html").read_text(encoding="utf-8")
     assert "se agotó el tiempo" in page
+
+
+# Chapter-specific ways around the exercise, graded on the real notebooks: (assignment chapter,
+# answer cell, replacement, the behaviours that must score 0, the behaviours that must keep full marks).
+BACKPROP_BY_AUTOGRAD = (
+    "def backprop(x, t, W1, W2):\n"
+    "    W1, W2 = W1.clone().requires_grad_(True), W2.clone().requires_grad_(True)\n"
+    "    with torch.enable_grad():\n"
+    "        o = torch.sigmoid(torch.sigmoid(x @ W1.T) @ W2.T)\n"
+    "        E = 0.5 * ((o - t) ** 2).sum(1).mean()\n"
+    "        {how}\n"
+    "    return E.detach(), dW1, dW2\n")
+CHAPTER_ATTACKS = {
+    "ch2 F.cross_entropy": ("ch2", "cross_entropy_answer",
+                            "def cross_entropy(logits, target):\n"
+                            "    return torch.nn.functional.cross_entropy(logits, target)\n",
+                            {"cross_entropy_values", "cross_entropy_stable"}, {"entropy_values", "kl_divergence_values"}),
+    "ch2 torch.log_softmax": ("ch2", "cross_entropy_answer",
+                              "def cross_entropy(logits, target):\n"
+                              "    return -torch.log_softmax(logits, 1).gather(1, target[:, None]).mean()\n",
+                              {"cross_entropy_values", "cross_entropy_stable"}, {"entropy_values"}),
+    "ch2 Tensor.softmax": ("ch2", "cross_entropy_answer",
+                           "def cross_entropy(logits, target):\n"
+                           "    return -logits.softmax(1).log().gather(1, target[:, None]).mean()\n",
+                           {"cross_entropy_values", "cross_entropy_stable"}, {"entropy_values"}),
+    "ch3 F.one_hot": ("ch3", "one_hot_answer",
+                      "def one_hot(labels, num_classes):\n"
+                      "    return torch.nn.functional.one_hot(labels, num_classes).float()\n",
+                      {"one_hot_values"}, {"multi_hot_values", "smooth_labels_values"}),
+    "ch3 aten one_hot": ("ch3", "one_hot_answer",
+                         "def one_hot(labels, num_classes):\n"
+                         "    return torch.ops.aten.one_hot.default(labels, num_classes).float()\n",
+                         {"one_hot_values"}, {"multi_hot_values"}),
+    "ch4 backward()": ("ch4", "backprop_answer",
+                       BACKPROP_BY_AUTOGRAD.format(how="E.backward(); dW1, dW2 = W1.grad, W2.grad"),
+                       {"backprop_one_example", "backprop_batch_mean"}, {"sigmoid_derivative"}),
+    "ch4 autograd.grad": ("ch4", "backprop_answer",
+                          BACKPROP_BY_AUTOGRAD.format(how="dW1, dW2 = torch.autograd.grad(E, (W1, W2))"),
+                          {"backprop_one_example", "backprop_batch_mean"}, {"softmax_cross_entropy_grad"}),
+    "ch4 softmax for p - y": ("ch4", "softmax_cross_entropy_grad_answer",
+                              "def softmax_cross_entropy_grad(logits, target):\n    p = torch.softmax(logits, 1)\n"
+                              "    p[torch.arange(len(target)), target] -= 1\n    return p / len(target)\n",
+                              {"softmax_cross_entropy_grad", "softmax_cross_entropy_grad_stable"},
+                              {"backprop_one_example"}),
+    "ch5 F.prelu": ("ch5", "prelu_answer",
+                    "def prelu(x, slope):\n    return torch.nn.functional.prelu(x, slope.reshape(-1))\n",
+                    {"prelu_shared_slope", "prelu_per_unit"}, set()),
+    "ch5 nn.PReLU": ("ch5", "prelu_answer",
+                     "def prelu(x, slope):\n    layer = torch.nn.PReLU(slope.numel())\n"
+                     "    layer.weight.data = slope.reshape(-1).clone()\n    return layer(x).detach()\n",
+                     {"prelu_shared_slope", "prelu_per_unit"}, set()),
+}
+
+
+@pytest.fixture(scope="module")
+def chapter_sandbox():
+    from lossfns.grading.sandbox import Sandbox
+
+    with Sandbox() as box:
+        yield box
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+@pytest.mark.parametrize("attack", list(CHAPTER_ATTACKS))
+def test_chapter_specific_shortcuts_score_zero(attack, language, chapter_sandbox):
+    import nbformat
+
+    from lossfns.grading.grade import grade_notebook
+
+    chapter, answer, source, attacked, kept = CHAPTER_ATTACKS[attack]
+    assignment = f"{chapter}-{language}"
+    notebook = with_answer(load(ROOT / "solutions" / assignment / f"{assignment}.ipynb"), answer, source)
+    verdicts = grade_notebook(nbformat.reads(json.dumps(notebook), 4), assignment, chapter_sandbox, seed=3)
+    assert {g: verdicts[g].points for g in attacked} == dict.fromkeys(attacked, 0.0)
+    assert all(verdicts[g].passed for g in kept), {g: str(verdicts[g]) for g in kept}
