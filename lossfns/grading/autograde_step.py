@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+from collections.abc import Callable
 
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -59,9 +60,9 @@ class SandboxGrade(NbGraderPreprocessor):
 
 def verdicts_for(nb, assignment: str, *, isolated: bool = True, course_root: str = ".",
                  behaviour_timeout: float = 30.0, total_timeout: float = 120.0,
-                 box: Sandbox | None = None) -> dict[str, Verdict]:
-    """The verdicts of one notebook: from the cache, or graded in ``box`` (default: this
-    process's sandbox) and cached."""
+                 box: Callable[[], Sandbox] | None = None) -> dict[str, Verdict]:
+    """The verdicts of one notebook: from the cache, or graded in the sandbox ``box()`` returns
+    (called only then; default: this process's sandbox) and cached."""
     seed, is_default = instructor_seed(course_root)
     cache_directory = os.path.join(course_root, CACHE_DIRECTORY)
     if is_default:
@@ -71,7 +72,7 @@ def verdicts_for(nb, assignment: str, *, isolated: bool = True, course_root: str
     key = cache.cache_key(assignment, sources, seed, limits)
     verdicts = cache.load(cache_directory, key)
     if verdicts is None:
-        verdicts = grade_notebook(nb, assignment, box or sandbox(isolated), seed=seed,
+        verdicts = grade_notebook(nb, assignment, box() if box else sandbox(isolated), seed=seed,
                                   behaviour_timeout=behaviour_timeout, total_timeout=total_timeout)
         cache.store(cache_directory, key, verdicts)
     return verdicts

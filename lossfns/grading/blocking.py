@@ -13,6 +13,7 @@ Standalone: imports only torch and the standard library (the sandbox loads it by
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import sys
 import warnings
@@ -62,8 +63,9 @@ def _refusal(name):
     return refuse
 
 
-def block_ops(names) -> None:
-    """Replace every kernel of the ``aten`` operators ``names`` by a refusal."""
+def block_ops(names) -> torch.library.Library:
+    """Replace every kernel of the ``aten`` operators ``names`` by a refusal (until the returned
+    library is destroyed)."""
     library = torch.library.Library("aten", "IMPL")
     _libraries.append(library)
     with warnings.catch_warnings():
@@ -77,29 +79,57 @@ def block_ops(names) -> None:
                 for key in ("CompositeImplicitAutograd", "CompositeExplicitAutograd", "CPU"):
                     if torch._C._dispatch_has_kernel_for_dispatch_key(f"aten::{name}", key):
                         library.impl(name, _refusal(op), key)
+    return library
 
 
-def block_python_losses() -> None:
-    """Refuse the losses of torch.nn.functional and torch.nn written in Python (e.g. gaussian_nll_loss)."""
-    functional = torch.nn.functional
+def block_python_losses() -> list[tuple[object, str, object]]:
+    """Refuse the losses of torch.nn.functional and torch.nn written in Python (e.g. gaussian_nll_loss);
+    return ``(owner, name, original)`` of what was replaced."""
+    functional, replaced = torch.nn.functional, []
     for name in dir(functional):
         if name.endswith("_loss") or name in ("cross_entropy", "kl_div", "binary_cross_entropy",
                                                "binary_cross_entropy_with_logits"):
+            replaced.append((functional, name, getattr(functional, name)))
             setattr(functional, name, _refusal(f"torch.nn.functional.{name}"))
     for name in dir(torch.nn):
         if name.endswith("Loss") and isinstance(getattr(torch.nn, name), type):
+            replaced.append((torch.nn, name, getattr(torch.nn, name)))
             setattr(torch.nn, name, _refusal(f"torch.nn.{name}"))
+    return replaced
 
 
 def block_losses() -> None:
-    """Every loss, in the dispatcher and in Python."""
+    """Every loss, in the dispatcher and in Python, for good (the sandbox)."""
     block_ops(LOSS_OPS)
     block_python_losses()
 
 
+def primitive_ops(kinds) -> list[str]:
+    """The aten operators of the primitives ``kinds`` (keys of PRIMITIVE_OPS)."""
+    return [op for kind in kinds for op in PRIMITIVE_OPS[kind]]
+
+
 def block_primitives(kinds) -> None:
-    """Block the primitives of ``kinds`` (keys of PRIMITIVE_OPS)."""
-    block_ops([op for kind in kinds for op in PRIMITIVE_OPS[kind]])
+    """Block the primitives of ``kinds`` for good (the sandbox's child)."""
+    block_ops(primitive_ops(kinds))
+
+
+@contextlib.contextmanager
+def refused(kinds=(), language: str = "en"):
+    """Losses and the primitives ``kinds`` refused inside the block only: the notebook's own checks
+    use it, so that a student sees there what grading will say."""
+    global LANGUAGE
+    saved_language, LANGUAGE = LANGUAGE, language
+    library = block_ops([*LOSS_OPS, *primitive_ops(kinds)])
+    replaced = block_python_losses()
+    try:
+        yield
+    finally:
+        for owner, name, original in replaced:
+            setattr(owner, name, original)
+        library._destroy()
+        _libraries.remove(library)
+        LANGUAGE = saved_language
 
 
 class _ImportBlocker(importlib.abc.MetaPathFinder):

@@ -1,10 +1,11 @@
 """The check a student runs inside the notebook: ``check("mse_loss_mean")``.
 
 It calls the function of that name from the notebook, judges it like the
-grader does (same behaviours, same feedback) and prints ✓ or raises
-``CheckFailed`` with a short message in the notebook's language, which
-nbgrader scores as 0 for that cell. Graded scores come from the sandboxed
-grader (``lossfns.grading.sandbox``), not from this in-kernel run.
+grader does (same behaviours, same feedback, torch's losses and the chapter's
+blocked primitives refused during the call) and prints ✓ or raises
+``CheckFailed`` with a short message in the notebook's language. Graded
+scores come from the sandboxed grader (``lossfns.grading.sandbox``), not from
+this run in the student's kernel, which the student's code can tamper with.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 from .behaviour import Behaviour, Case
 from .guards import autograd_unavailable
 from .outcome import Outcome, Raised, Returned, Unavailable
-from .registry import behaviours, parse_assignment
+from .blocking import refused
+from .registry import behaviours, chapter_module, parse_assignment
 from .seed import instructor_seed
 from .verdict import Verdict, cases_of, judge
 
@@ -34,8 +36,9 @@ class Checker:
 
     def __init__(self, assignment: str):
         self.assignment = assignment
-        _, self.language = parse_assignment(assignment)
+        chapter, self.language = parse_assignment(assignment)
         self.behaviours = behaviours(assignment)
+        self.blocked = chapter_module(chapter).BLOCKED
 
     def __call__(self, grade_id: str, namespace: dict[str, Any] | None = None) -> None:
         """Check one behaviour of the function defined in the caller's namespace."""
@@ -53,7 +56,8 @@ class Checker:
         seed, _ = instructor_seed()
         cases = cases_of(behaviour, seed)
         function = namespace.get(behaviour.function)
-        outcomes = [call(function, behaviour, case, self.language) for case, _ in cases]
+        with refused(self.blocked, self.language):  # what grading refuses, refused here too
+            outcomes = [call(function, behaviour, case, self.language) for case, _ in cases]
         return judge(behaviour, cases, outcomes, self.language)
 
 

@@ -71,13 +71,17 @@ def pregrade(course: Course, assignment: str, students: list[str], workers: int)
             notebook = nbformat.read(course.submitted / student / assignment / name, as_version=4)
         except Exception as error:  # noqa: BLE001 (any unreadable file is reported, not fatal)
             return f"{name} is not a readable notebook ({type(error).__name__}: {str(error)[:120]})"
+        verdicts_for(notebook, assignment, box=thread_sandbox, **options)
+        return None
+
+    def thread_sandbox() -> Sandbox:
+        """This worker thread's sandbox, started on its first cache miss."""
         if not hasattr(local, "box"):
             local.box = Sandbox(isolated=options["isolated"])
-            local.box.start()
             with lock:
                 boxes.append(local.box)
-        verdicts_for(notebook, assignment, box=local.box, **options)
-        return None
+            local.box.start()
+        return local.box
 
     unreadable = {}
     try:

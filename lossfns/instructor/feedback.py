@@ -4,7 +4,8 @@ nbgrader writes feedback/<student>/<assignment>/<notebook>.html from the
 autograded notebook; the verdicts in it are already in the notebook's
 language, and so are the few headings nbgrader's template adds, translated
 here for the Spanish assignments. A submission that could not be read gets a
-short page saying so.
+short page saying so. (nbgrader's template loads MathJax from a CDN: offline,
+formulas in the feedback show as LaTeX source.)
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ SPANISH = {
     "Score:": "Puntaje:",
     " (Score: ": " (Puntaje: ",
     "Grade cell:": "Celda calificada:",
+    ">Comment<": ">Comentario<",
+    "No response.": "Sin comentarios.",
     ">Written response<": ">Respuesta escrita<",
 }
 UNREADABLE = {
