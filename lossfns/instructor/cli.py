@@ -86,4 +86,8 @@ def run(course: Course, args) -> int:
 def _with_submissions(course: Course, assignments: list[str]) -> list[str]:
     if assignments:
         return [course.check_assignment(a) for a in assignments]
-    return [a for a in course.assignments if course.submissions(a)]
+    found = [a for a in course.assignments if course.submissions(a)]
+    if not found:
+        raise CourseError(f"expected submissions in {course.submitted}, found none "
+                          "(place them with: make collect FROM=<folder or zip>)")
+    return found

@@ -161,3 +161,15 @@ def test_the_in_notebook_check_prints_a_tick_or_raises_without_a_traceback(capsy
     assert failure.value._render_traceback_()[0].startswith("✗ Failed: l1_loss")
     with pytest.raises(ValueError, match="expected a grade_id of ch1-en"):
         check("no_such_check", {})
+
+
+def test_the_in_notebook_check_refuses_torch_losses_like_grading_and_restores_them_after():
+    def mse_loss(input, target, reduction="mean"):
+        return torch.nn.functional.mse_loss(input, target, reduction=reduction)
+
+    verdict = Checker("ch1-en").verdict("mse_loss_mean", {"mse_loss": mse_loss})
+    assert verdict.points == 0 and "torch.nn.functional.mse_loss is not allowed" in str(verdict)
+    x = torch.tensor([1.0, 3.0])
+    assert torch.nn.functional.mse_loss(x, torch.zeros(2)) == 5.0  # back to normal outside the check
+    assert torch.nn.MSELoss()(x, torch.zeros(2)) == 5.0
+    assert torch.allclose(torch.softmax(x, 0), torch.exp(x) / torch.exp(x).sum())
