@@ -23,9 +23,9 @@ c.CourseDirectory.root = COURSE_ROOT  # the gradebook is COURSE_ROOT/gradebook.d
 c.ClearSolutions.code_stub = {"python": "raise NotImplementedError()"}
 c.ClearSolutions.text_stub = "✏️ …"
 
-# A notebook running longer than this (in seconds) is stopped; what has not answered scores 0.
+# Grading a notebook longer than this (in seconds) stops it; checks that have not answered score 0.
+# (One check, i.e. one test cell, has c.SandboxGrade.behaviour_timeout below.)
 TIMEOUT = 120
-c.Execute.timeout = TIMEOUT
 
 # Autograding runs no student code in this kernel: SandboxGrade (lossfns/grading/autograde_step.py)
 # takes the place of nbgrader's Execute, grades the answer cells in a bubblewrap sandbox and writes

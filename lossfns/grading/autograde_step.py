@@ -30,6 +30,7 @@ from .verdict import Verdict
 log = logging.getLogger(__name__)
 CACHE_DIRECTORY = ".grading_cache"
 _sandboxes: dict[bool, Sandbox] = {}
+_this_run: dict[str, dict[str, Verdict]] = {}  # every verdict of this process, transient ones too
 
 
 class SandboxGrade(NbGraderPreprocessor):
@@ -70,11 +71,13 @@ def verdicts_for(nb, assignment: str, *, isolated: bool = True, course_root: str
     sources = answer_sources(nb)
     limits = {"behaviour": behaviour_timeout, "total": total_timeout, "isolated": isolated}
     key = cache.cache_key(assignment, sources, seed, limits)
-    verdicts = cache.load(cache_directory, key)
+    verdicts = _this_run.get(key) or cache.load(cache_directory, key)
     if verdicts is None:
         verdicts = grade_notebook(nb, assignment, box() if box else sandbox(isolated), seed=seed,
                                   behaviour_timeout=behaviour_timeout, total_timeout=total_timeout)
-        cache.store(cache_directory, key, verdicts)
+        _this_run[key] = verdicts
+        if not any(v.transient for v in verdicts.values()):  # a timeout may pass on a quieter run
+            cache.store(cache_directory, key, verdicts)
     return verdicts
 
 

@@ -114,6 +114,20 @@ def block_primitives(kinds) -> None:
     block_ops(primitive_ops(kinds))
 
 
+def lock_dispatcher() -> None:
+    """Stop student code from undoing the blocks: no new kernel registrations (a fallthrough or
+    an override of ours) and no removal of ours (``Library._destroy``, ``_DispatchModule.reset``).
+    For good, so only in the sandbox's child, after its own blocks are in place."""
+    refuse = _refusal("changing PyTorch's operator registrations")
+    module_type = torch._C._DispatchModule
+    for name in dir(module_type):
+        if not name.startswith("__") and callable(getattr(module_type, name)):
+            setattr(module_type, name, refuse)
+    torch._C._dispatch_library = refuse
+    torch.library.Library.__init__ = refuse
+    torch.library.Library._destroy = lambda self: None  # the registrations outlive any attempt
+
+
 @contextlib.contextmanager
 def refused(kinds=(), language: str = "en"):
     """Losses and the primitives ``kinds`` refused inside the block only: the notebook's own checks

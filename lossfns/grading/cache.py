@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from .verdict import Verdict
@@ -48,6 +49,7 @@ def store(directory: str | Path, key: str, verdicts: dict[str, Verdict]) -> None
     directory.mkdir(parents=True, exist_ok=True)
     data = {g: {"points": v.points, "max_points": v.max_points, "lines": list(v.lines)}
             for g, v in verdicts.items()}
-    partial = directory / f".{key}.{os.getpid()}.tmp"
-    partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    partial.replace(directory / f"{key}.json")
+    handle, partial = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=directory)  # one per writer
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(json.dumps(data, ensure_ascii=False))
+    os.replace(partial, directory / f"{key}.json")

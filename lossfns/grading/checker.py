@@ -70,5 +70,5 @@ def call(function: Any, behaviour: Behaviour, case: Case, language: str) -> Outc
     try:
         with guard:
             return Returned(function(*args, **kwargs))
-    except Exception as error:  # the student's error is the outcome, not a crash of the check
+    except (Exception, SystemExit) as error:  # the student's error is the outcome, as in the sandbox
         return Raised(type(error).__name__, str(error))

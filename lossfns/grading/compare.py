@@ -20,13 +20,21 @@ def mismatch(expected: Any, got: Any, *, rtol: float, atol: float) -> tuple[str,
     ``kind`` is ``'type'``, ``'shape'``, ``'dtype'``, ``'length'`` or ``'value'``;
     ``detail`` is a short description without the hidden values.
     """
+    try:
+        return _mismatch(expected, got, rtol=rtol, atol=atol)
+    except (OverflowError, ValueError, TypeError, RuntimeError):  # e.g. an int beyond float range
+        return "value", ""
+
+
+def _mismatch(expected: Any, got: Any, *, rtol: float, atol: float) -> tuple[str, str] | None:
+    """The comparison itself (``mismatch`` turns its errors into a wrong value)."""
     if isinstance(expected, (tuple, list)):
         if type(got) not in (tuple, list):
             return "type", f"{_kind_name(expected)} / {_kind_name(got)}"
         if len(got) != len(expected):
             return "length", f"{len(expected)} / {len(got)}"
         for e, g in zip(expected, got):
-            found = mismatch(e, g, rtol=rtol, atol=atol)
+            found = _mismatch(e, g, rtol=rtol, atol=atol)
             if found:
                 return found
         return None

@@ -15,9 +15,17 @@ from .wire import WireError, decode, encode
 
 
 def answer_sources(notebook) -> list[str]:
-    """The source of every code cell that nbgrader marks as a solution (answer) cell."""
-    return [cell.source for cell in notebook.cells
-            if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    """The source of every code cell that nbgrader marks as a solution (answer) cell.
+
+    The notebook comes from a student: anything malformed in a cell only drops that cell.
+    """
+    sources = []
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell.get("metadata"), dict) else None
+        source = cell.get("source")
+        if cell.get("cell_type") == "code" and isinstance(meta, dict) and meta.get("solution"):
+            sources.append("".join(source) if isinstance(source, list) else str(source or ""))
+    return sources
 
 
 def grade_notebook(notebook, assignment: str, sandbox: Sandbox, *, seed: int,
@@ -40,20 +48,28 @@ def grade_notebook(notebook, assignment: str, sandbox: Sandbox, *, seed: int,
         results = [{"lines": [], "stopped": "sandbox crashed"}] * len(plan)
     verdicts = {}
     for (behaviour, cases), result in zip(plan, results):
-        outcomes = outcomes_of(result, len(cases), behaviour_timeout)
-        verdicts[behaviour.grade_id] = judge(behaviour, cases, outcomes, language)
+        outcomes = outcomes_of(result, len(cases), behaviour_timeout, total_timeout)
+        try:
+            verdicts[behaviour.grade_id] = judge(behaviour, cases, outcomes, language)
+        except Exception:  # noqa: BLE001 (a value no check foresaw must cost its points, not the run)
+            unreadable = [Unavailable("crashed", "unreadable answer")] * len(cases)
+            verdicts[behaviour.grade_id] = judge(behaviour, cases, unreadable, language)
     return verdicts
 
 
-def outcomes_of(result, count: int, timeout: float) -> list[Outcome]:
+def outcomes_of(result, count: int, timeout: float, total_timeout: float | None = None) -> list[Outcome]:
     """Parse the sandbox's lines for one behaviour; a missing or malformed line is a failure."""
     lines = result.get("lines") if isinstance(result, dict) else None
     stopped = result.get("stopped") if isinstance(result, dict) else "malformed reply"
     lines = lines if isinstance(lines, list) else []
     outcomes = [_parse(line) for line in lines[:count]]
     if len(outcomes) < count:
-        missing = (Unavailable("timeout", f"{timeout:g} s") if stopped == "timeout"
-                   else Unavailable("crashed", str(stopped or "no answer")[:80]))
+        if stopped == "timeout":
+            missing = Unavailable("timeout", f"{timeout:g} s")
+        elif stopped == "notebook timeout":  # never ran: the earlier checks used up the notebook's time
+            missing = Unavailable("timeout", f"{total_timeout:g} s in all")
+        else:
+            missing = Unavailable("crashed", str(stopped or "no answer")[:80])
         outcomes += [missing] * (count - len(outcomes))
     return outcomes
 

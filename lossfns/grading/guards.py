@@ -41,11 +41,12 @@ def autograd_unavailable(language: str = "en"):
         queue_callback = staticmethod(refuse)
 
     targets = [(torch.Tensor, "backward"), (torch.autograd, "backward"), (torch.autograd, "grad"),
-               (torch.autograd.Variable, "_execution_engine")]
+               (torch.autograd.Variable, "_execution_engine"), (torch._C, "_ImperativeEngine")]
     targets += [(torch.func, name) for name in FUNCTORCH_TRANSFORMS if name in vars(torch.func)]
     saved = [(owner, name, owner.__dict__[name]) for owner, name in targets]
     for owner, name, _ in saved:
-        setattr(owner, name, RefusingEngine() if name == "_execution_engine" else refuse)
+        replacement = {"_execution_engine": RefusingEngine(), "_ImperativeEngine": RefusingEngine}
+        setattr(owner, name, replacement.get(name, refuse))
     try:
         with torch.no_grad():
             yield

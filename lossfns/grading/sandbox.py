@@ -5,7 +5,7 @@ One ``Sandbox`` is one bubblewrap container holding a zygote process
 children forked from it, so torch is imported once per sandbox, not once per
 submission. Inside: no network, a read-only filesystem with only the Python
 installation (no course directory, gradebook, solutions or other students'
-work), a small scratch /tmp, a scrubbed environment, an unprivileged uid and
+work), a small scratch folder, a scrubbed environment, an unprivileged uid and
 limits on CPU time, memory, processes, file size and wall-clock time.
 
 When bubblewrap cannot run, ``SandboxUnavailable`` stops the grading: student
@@ -22,12 +22,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SANDBOX_FILES = ("zygote.py", "blocking.py", "guards.py", "wire.py")  # all the sandbox can see of lossfns
 GRADER_DIR = "/opt/grader"
+SCRATCH = "/scratch"  # the sandbox's only writable folder (a small tmpfs), emptied after every child
 HIDDEN_PACKAGES = ("keras", "tensorflow", "jax", "sklearn", "scipy", "torchmetrics")
 MAX_REPLY = 256 * 2**20
 UID_BASE, UID_SPAN = 1_900_000_000, 100_000_000  # uids no account uses
@@ -53,14 +55,16 @@ class Sandbox:
     """
 
     _started = 0
+    _lock = threading.Lock()
 
     def __init__(self, *, isolated: bool = True, memory: int = 2 * 2**30, processes: int = 4,
                  file_size: int = 16 * 2**20, scratch_size: int = 64 * 2**20):
         self.isolated = isolated
         # As root the zygote takes a uid of its own, so that the process limit of one sandbox
         # (counted per uid, system-wide) is never used up by another one grading in parallel.
-        Sandbox._started += 1
-        uid = UID_BASE + (os.getpid() * 64 + Sandbox._started) % UID_SPAN
+        with Sandbox._lock:  # worker threads create sandboxes concurrently
+            Sandbox._started += 1
+            uid = UID_BASE + (os.getpid() * 64 + Sandbox._started) % UID_SPAN
         self.limits = {"memory": memory, "processes": processes, "file_size": file_size, "uid": uid}
         self.scratch_size = scratch_size
         self._process = None
@@ -130,7 +134,7 @@ class Sandbox:
 
     def _command(self, limits: str) -> list[str]:
         python = Path(sys.executable)
-        zygote = [str(python), "-I", f"{GRADER_DIR}/zygote.py", "--limits", limits, "--scratch", "/tmp"]
+        zygote = [str(python), "-I", f"{GRADER_DIR}/zygote.py", "--limits", limits, "--scratch", SCRATCH]
         if not self.isolated:  # the zygote empties its scratch folder after each child: give it its own
             scratch = Path(self._files.name) / "scratch"
             scratch.mkdir()
@@ -162,10 +166,11 @@ class Sandbox:
         for package in HIDDEN_PACKAGES:
             if (site_packages / package).is_dir():
                 command += ["--tmpfs", str(site_packages / package)]
+        # The scratch folder is not /tmp: the course (and so .venv) may itself live under /tmp.
         command += ["--ro-bind", self._files.name, GRADER_DIR, "--proc", "/proc", "--dev", "/dev",
-                    "--size", str(self.scratch_size), "--tmpfs", "/tmp", "--chdir", "/tmp", "--clearenv",
-                    "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
-                    "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "LANG", "C.UTF-8"]
+                    "--size", str(self.scratch_size), "--tmpfs", SCRATCH, "--chdir", SCRATCH, "--clearenv",
+                    "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", SCRATCH, "--setenv", "TMPDIR", SCRATCH,
+                    "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "LANG", "C.UTF-8", "--remount-ro", "/"]
         if os.getuid() == 0:
             command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         return [*command, *zygote, "--sandboxed"]

@@ -28,6 +28,7 @@ class Verdict:
     points: float
     max_points: float
     lines: tuple[str, ...]
+    transient: bool = False  # failed on a time limit or a crash: may differ on another run
 
     @property
     def passed(self) -> bool:
@@ -67,7 +68,8 @@ def judge(behaviour: Behaviour, cases: list[tuple[Case, bool]], outcomes: list[O
             if kind == "value":
                 lines.append(text["expected"].format(value=_render(expected, language)))
                 lines.append(text["got"].format(value=_render(outcome.value, language)))
-        return Verdict(behaviour.grade_id, 0.0, behaviour.points, tuple(lines))
+        return Verdict(behaviour.grade_id, 0.0, behaviour.points, tuple(lines),
+                       transient=kind in ("timeout", "crashed"))
     passed = text["passed"].format(summary=behaviour.summary[language])
     return Verdict(behaviour.grade_id, behaviour.points, behaviour.points, (passed,))
 

@@ -36,7 +36,7 @@ import wire  # noqa: E402
 
 PR_SET_DUMPABLE = 4
 MAX_OUTPUT = 64 * 2**20  # bytes a child may send back
-SCRATCH = "/tmp"  # replaced by --scratch: the sandbox's own /tmp, or a private folder when not isolated
+SCRATCH = "/scratch"  # set by --scratch: the sandbox's scratch tmpfs, or a private folder when not isolated
 
 
 def cross_entropy(input, target):
@@ -45,6 +45,7 @@ def cross_entropy(input, target):
 
 
 PROVIDED = {"cross_entropy": cross_entropy}
+KEEP_ALIVE = []
 
 
 def warm_up() -> None:
@@ -67,6 +68,7 @@ def main() -> None:
     limits = json.loads(sys.argv[sys.argv.index("--limits") + 1])
     if sandboxed and os.getuid() == 0:  # privileged bubblewrap (CI runs as root): become an unused uid
         os.chmod(SCRATCH, 0o1777)
+        forbid_ipc()
         os.setgroups([])
         os.setgid(limits["uid"])
         os.setuid(limits["uid"])
@@ -84,7 +86,7 @@ def main() -> None:
         for index, behaviour in enumerate(job["behaviours"]):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                results.append({"lines": [], "stopped": "timeout"})
+                results.append({"lines": [], "stopped": "notebook timeout"})
                 continue
             timeout = min(job["behaviour_timeout"], remaining)
             results.append(run_child(job, behaviour, index, timeout, limits, sandboxed))
@@ -107,6 +109,7 @@ def run_child(job, behaviour, index, timeout, limits, sandboxed) -> dict:
     lines, stopped = collect(read_end, pid, timeout, len(behaviour["calls"]))
     os.close(read_end)
     cleanup(pid, sandboxed)
+    remove_ipc()
     for entry in os.listdir(SCRATCH):  # nothing written by one child is there for the next
         path = os.path.join(SCRATCH, entry)
         if os.path.isdir(path) and not os.path.islink(path):
@@ -117,6 +120,27 @@ def run_child(job, behaviour, index, timeout, limits, sandboxed) -> dict:
             except OSError:
                 pass
     return {"lines": lines, "stopped": stopped}
+
+
+def forbid_ipc() -> None:
+    """No System V shared memory, semaphores or message queues in this sandbox's IPC namespace:
+    shared memory is not counted by the per-process memory limit and outlives a child."""
+    for name, value in (("shmmni", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
+        with open(f"/proc/sys/kernel/{name}", "w") as setting:
+            setting.write(value)
+
+
+def remove_ipc() -> None:
+    """Remove the System V objects a child left (where they could not be forbidden)."""
+    libc = ctypes.CDLL(None)
+    for kind, remove in (("shm", lambda i: libc.shmctl(i, 0, None)), ("msg", lambda i: libc.msgctl(i, 0, None)),
+                         ("sem", lambda i: libc.semctl(i, 0, 0))):
+        try:
+            rows = open(f"/proc/sysvipc/{kind}").read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            remove(int(row.split()[1]))  # IPC_RMID on the object's id (second column)
 
 
 def fork() -> int:
@@ -165,24 +189,41 @@ def _exit_status(pid, end):
 
 
 def cleanup(pid, sandboxed) -> None:
-    """Kill the child and everything it started."""
+    """Kill the child and everything it started, and reap what is ours to reap."""
     for target in (-pid, pid):
         try:
             os.kill(target, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-    if sandboxed and os.getpid() < 10:  # only ever inside the sandbox's own pid namespace
-        for _ in range(100):
+    # Only ever inside the sandbox's own pid namespace (where this process has a small pid):
+    # kill(-1) reaches every process here but this one and bubblewrap's init, which reaps them.
+    if sandboxed and os.getpid() < 10:
+        end = time.monotonic() + 2
+        while _others_alive() and time.monotonic() < end:
             try:
-                os.kill(-1, signal.SIGKILL)  # every process here but this one and the sandbox's init
+                os.kill(-1, signal.SIGKILL)
             except ProcessLookupError:
                 break
-    while True:
+            time.sleep(0.001)
+    while True:  # reap our own children (WNOHANG: whatever is left is a zombie bubblewrap reaps)
         try:
-            if os.waitpid(-1, 0)[0] == 0:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
                 break
         except ChildProcessError:
             break
+
+
+def _others_alive() -> bool:
+    """Whether a process other than this one and the sandbox's init still runs (zombies do not)."""
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) not in (1, os.getpid()):
+            try:
+                with open(f"/proc/{name}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        return True
+            except OSError:
+                pass
+    return False
 
 
 def child(job, behaviour, out_fd, scratch, timeout, limits) -> None:
@@ -202,6 +243,11 @@ def child(job, behaviour, out_fd, scratch, timeout, limits) -> None:
     os.chdir(scratch)
     blocking.LANGUAGE = job["language"]
     blocking.block_primitives(job["blocked"])
+    blocking.lock_dispatcher()
+    if not behaviour["autograd"]:  # from before the answer cells run: no reference to keep for later
+        guard = guards.autograd_unavailable(job["language"])
+        guard.__enter__()
+        KEEP_ALIVE.append(guard)  # a collected guard would put autograd back
     namespace = {"__name__": "__main__", "__builtins__": builtins, "torch": torch, "math": math}
     namespace.update({name: PROVIDED[name] for name in job["provided"]})
     cell_error = None
@@ -211,22 +257,17 @@ def child(job, behaviour, out_fd, scratch, timeout, limits) -> None:
         except BaseException as error:  # noqa: BLE001 (SystemExit too: the student's code is the outcome)
             cell_error = cell_error or _raised(error, f" (answer cell {number})")
     for call in behaviour["calls"]:
-        os.write(out_fd, (json.dumps(run_call(namespace, behaviour, call, job["language"], cell_error)) + "\n")
+        os.write(out_fd, (json.dumps(run_call(namespace, behaviour, call, cell_error)) + "\n")
                  .encode())
 
 
-def run_call(namespace, behaviour, call, language, cell_error) -> dict:
+def run_call(namespace, behaviour, call, cell_error) -> dict:
     function = namespace.get(behaviour["function"])
     if not callable(function):
         return cell_error or {"missing": True}
     try:
         args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
-        if behaviour["autograd"]:
-            value = function(*args, **kwargs)
-        else:
-            with guards.autograd_unavailable(language):
-                value = function(*args, **kwargs)
-        return {"returned": wire.encode(value)}
+        return {"returned": wire.encode(function(*args, **kwargs))}
     except BaseException as error:  # noqa: BLE001
         return _raised(error)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from ..grading.autograde_step import SandboxGrade, verdicts_for
-from ..grading.sandbox import Sandbox
+from ..grading.sandbox import Sandbox, SandboxUnavailable
 from .course import Course
 from .progress import Progress
 
@@ -71,7 +71,12 @@ def pregrade(course: Course, assignment: str, students: list[str], workers: int)
             notebook = nbformat.read(course.submitted / student / assignment / name, as_version=4)
         except Exception as error:  # noqa: BLE001 (any unreadable file is reported, not fatal)
             return f"{name} is not a readable notebook ({type(error).__name__}: {str(error)[:120]})"
-        verdicts_for(notebook, assignment, box=thread_sandbox, **options)
+        try:
+            verdicts_for(notebook, assignment, box=thread_sandbox, **options)
+        except SandboxUnavailable:
+            raise  # no sandbox, no grading at all
+        except Exception as error:  # noqa: BLE001 (one odd notebook must not stop the class)
+            return f"{name} could not be graded ({type(error).__name__}: {str(error)[:120]})"
         return None
 
     def thread_sandbox() -> Sandbox:

@@ -23,7 +23,10 @@ from pathlib import Path
 
 from .course import Course
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
+STUDENT_ID = re.compile(r"^[^\W_][\w.\-]*$")  # letters (any alphabet), digits, '.', '-'; no '/'
+
+MAX_NOTEBOOK_BYTES = 50 * 2**20  # a notebook of this course is far smaller; a zip bomb is not
+TOO_LARGE = "larger than 50 MB, so not a notebook of this course (not read)"
 
 
 @dataclass
@@ -50,7 +53,7 @@ def collect(course: Course, source: str | Path) -> CollectReport:
     report = CollectReport()
     candidates: dict[tuple[str, str], list[tuple[float, str, bytes]]] = {}
     for name, mtime, data in files:
-        placement = place(course, name, data)
+        placement = place(course, name, data) if data is not None else TOO_LARGE
         if isinstance(placement, str):
             report.unplaced.append((name, placement))
         else:
@@ -116,9 +119,14 @@ def _store(course: Course, student: str, assignment: str, data: bytes) -> bool:
 
 
 def _folder_files(folder: Path):
+    """``(name, mtime, bytes)`` of each file; bytes are None for a file too large to be a notebook,
+    and only notebooks are read at all."""
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
-            yield str(path.relative_to(folder)), path.stat().st_mtime, path.read_bytes()
+            size = path.stat().st_size
+            data = path.read_bytes() if path.suffix == ".ipynb" and size <= MAX_NOTEBOOK_BYTES else (
+                b"" if path.suffix != ".ipynb" else None)
+            yield str(path.relative_to(folder)), path.stat().st_mtime, data
 
 
 def _zip_members(path: Path):
@@ -129,4 +137,7 @@ def _zip_members(path: Path):
     with archive:
         for info in archive.infolist():
             if not info.is_dir() and not Path(info.filename).name.startswith("."):
-                yield info.filename, time.mktime(info.date_time + (0, 0, -1)), archive.read(info)
+                notebook = info.filename.endswith(".ipynb")
+                data = archive.read(info) if notebook and info.file_size <= MAX_NOTEBOOK_BYTES else (
+                    b"" if not notebook else None)
+                yield info.filename, time.mktime(info.date_time + (0, 0, -1)), data

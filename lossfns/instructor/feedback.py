@@ -10,11 +10,12 @@ formulas in the feedback show as LaTeX source.)
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
+import nbformat
+
 from ..grading.registry import parse_assignment
-from .course import Course
+from .course import Course, CourseError
 from .progress import Progress
 
 # nbgrader's feedback template speaks English; these are its words on the page.
@@ -40,27 +41,45 @@ UNREADABLE = {
 }
 
 
-def feedback(course: Course, assignment: str, unreadable: dict[str, str] | None = None) -> list[Path]:
-    """Write the feedback of every autograded student of ``assignment``; return the files."""
+def feedback(course: Course, assignment: str) -> list[Path]:
+    """Write the feedback of every graded student of ``assignment``; return the files.
+
+    A student whose submission is not a readable notebook gets a page saying so; one not
+    graded yet (collected after the last autograde) gets nothing and is reported.
+    """
     _, language = parse_assignment(course.check_assignment(assignment))
-    name = Path(course.notebook_name(assignment)).with_suffix(".html").name
+    notebook = course.notebook_name(assignment)
+    name = Path(notebook).with_suffix(".html").name
     students = course.submissions(assignment)
-    written = []
+    written, waiting = [], []
     with Progress(f"feedback {assignment}", len(students)) as bar:
         for student in students:
             target = course.feedback / student / assignment / name
-            if (course.autograded / student / assignment).is_dir():
+            if (course.autograded / student / assignment / notebook).is_file():
                 result = course.api.generate_feedback(assignment, student, force=True)
                 if not result["success"]:
-                    _write_unreadable(target, language, (result.get("error") or "")[-300:])
-            else:
-                _write_unreadable(target, language, (unreadable or {}).get(student, ""))
-            if target.is_file():
+                    raise CourseError(f"nbgrader could not write the feedback of {student}:\n"
+                                       f"{result.get('error', '')[-2000:]}")
                 if language == "es":
                     _translate(target)
                 written.append(target)
+            elif _unreadable(course.submitted / student / assignment / notebook):
+                _write_unreadable(target, language)
+                written.append(target)
+            else:
+                waiting.append(student)
             bar.advance(student)
+    if waiting:
+        print(f"{assignment}: not autograded yet, so no feedback for: {', '.join(waiting)} (run make autograde)")
     return written
+
+
+def _unreadable(path: Path) -> bool:
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 (whatever nbformat cannot read)
+        return True
+    return False
 
 
 def _translate(path: Path) -> None:
@@ -70,9 +89,8 @@ def _translate(path: Path) -> None:
     path.write_text(text.replace('<html lang="en">', '<html lang="es">'), encoding="utf-8")
 
 
-def _write_unreadable(target: Path, language: str, detail: str) -> None:
+def _write_unreadable(target: Path, language: str) -> None:
     title, body = UNREADABLE[language]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(f'<!DOCTYPE html>\n<html lang="{language}"><meta charset="utf-8"><title>{title}</title>'
-                      f"<body><h1>{title}</h1><p>{body}</p><pre>{html.escape(detail)}</pre></body></html>\n",
-                      encoding="utf-8")
+                      f"<body><h1>{title}</h1><p>{body}</p></body></html>\n", encoding="utf-8")

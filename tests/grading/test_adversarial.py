@@ -50,6 +50,19 @@ ATTACKS = {
                           "def mse_loss(input, target, reduction='mean'):\n"
                           "    return F.mse_loss(input, target, reduction=reduction)\n", "mse"),
     "import-lossfns": ("from lossfns.functional import mse_loss\n", "mse"),
+    "undo-the-blocks": ("import gc, sys\nfor obj in gc.get_objects():\n"
+                        "    if isinstance(obj, torch.library.Library):\n        obj._destroy()\n"
+                        "try:\n    import blocking\nexcept ImportError:\n"
+                        "    blocking = sys.modules.get('blocking')\nif blocking:\n"
+                        "    [library._destroy() for library in blocking._libraries]\n"
+                        "def mse_loss(input, target, reduction='mean'):\n"
+                        "    return torch.nn.functional.mse_loss(input, target, reduction=reduction)\n", "mse"),
+    "fallthrough-kernel": ("try:\n    lib = torch.library.Library('aten', 'IMPL')\n"
+                           "    for key in ('CPU', 'CompositeImplicitAutograd', 'CompositeExplicitAutograd'):\n"
+                           "        lib.impl('mse_loss', torch.library.fallthrough_kernel, key)\n"
+                           "except Exception:\n    pass\n"
+                           "def mse_loss(input, target, reduction='mean'):\n"
+                           "    return torch.nn.functional.mse_loss(input, target, reduction=reduction)\n", "mse"),
     "import-keras": ("import keras\ndef mse_loss(input, target, reduction='mean'):\n"
                      "    return keras.losses.mean_squared_error(input, target)\n", "mse"),
     "read-solutions": (f"import json\nnb = json.load(open({str(ROOT / 'solutions/ch1-en/ch1-en.ipynb')!r}))\n"
@@ -209,6 +222,15 @@ CHAPTER_ATTACKS = {
     "ch4 backward()": ("ch4", "backprop_answer",
                        BACKPROP_BY_AUTOGRAD.format(how="E.backward(); dW1, dW2 = W1.grad, W2.grad"),
                        {"backprop_one_example", "backprop_batch_mean"}, {"sigmoid_derivative"}),
+    "ch4 grad kept from the answer cell": ("ch4", "backprop_answer",
+                                           "grad = torch.autograd.grad\n"
+                                           + BACKPROP_BY_AUTOGRAD.format(how="dW1, dW2 = grad(E, (W1, W2))"),
+                                           {"backprop_one_example", "backprop_batch_mean"}, {"sigmoid_derivative"}),
+    "ch4 a new autograd engine": ("ch4", "backprop_answer",
+                                  BACKPROP_BY_AUTOGRAD.format(
+                                      how="torch._C._ImperativeEngine().run_backward((E,), (torch.ones(()),), "
+                                          "False, False, (W1, W2), True, True); dW1, dW2 = W1.grad, W2.grad"),
+                                  {"backprop_one_example", "backprop_batch_mean"}, {"sigmoid_derivative"}),
     "ch4 autograd.grad": ("ch4", "backprop_answer",
                           BACKPROP_BY_AUTOGRAD.format(how="dW1, dW2 = torch.autograd.grad(E, (W1, W2))"),
                           {"backprop_one_example", "backprop_batch_mean"}, {"softmax_cross_entropy_grad"}),

@@ -43,7 +43,8 @@ def test_student_code_runs_as_an_unprivileged_user_with_an_empty_environment(box
     uid, environment = value(box, "import os\ndef probe():\n    return os.getuid(), sorted(os.environ)")
     assert uid != 0 and uid != os.getuid()
     # set by the sandbox, except TORCHINDUCTOR_CACHE_DIR, which torch sets when it loads
-    assert set(environment) <= {"PATH", "HOME", "OMP_NUM_THREADS", "LANG", "PWD", "TORCHINDUCTOR_CACHE_DIR"}
+    assert set(environment) <= {"PATH", "HOME", "TMPDIR", "OMP_NUM_THREADS", "LANG", "PWD",
+                                "TORCHINDUCTOR_CACHE_DIR"}
 
 
 def test_the_course_the_gradebook_and_the_solutions_are_not_there(box):
@@ -60,7 +61,8 @@ def test_the_filesystem_is_read_only_except_a_small_scratch_folder(box):
             "    except OSError as error:\n        return type(error).__name__\n")
     assert value(box, code, "notes.txt", 1000) == "written"  # the working directory is scratch
     assert value(box, code, str(Path(torch.__file__)), 10) != "written"
-    assert value(box, code, "/usr/lib/x", 10) != "written"
+    for elsewhere in ("/usr/lib/x", "/x", "/tmp/x", "/opt/grader/blocking.py"):
+        assert value(box, code, elsewhere, 10) != "written", elsewhere
     assert value(box, code, "big.bin", 200 * 2**20) != "written"  # file size and /tmp limits
 
 
@@ -87,12 +89,15 @@ def test_a_call_that_never_returns_is_stopped_at_its_time_limit(box):
 
 def test_nothing_a_student_leaves_behind_survives_into_the_next_job(box):
     leave = ("import os, time\ndef probe():\n    if os.fork() == 0:\n        os.setsid()\n"
-             "        time.sleep(30)\n    open('/tmp/left-over', 'w').write('x')\n    return os.getpid()\n")
+             "        time.sleep(30)\n    open(os.path.join(os.environ['HOME'], 'left-over'), 'w').write('x')\n"
+             "    return os.getpid()\n")
     value(box, leave)
-    look = ("import os\ndef probe():\n    pids = [p for p in os.listdir('/proc') if p.isdigit()]\n"
-            "    return len(pids), os.path.exists('/tmp/left-over')\n")
+    look = ("import os\ndef state(pid):\n    try:\n        return open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[0]\n"
+            "    except OSError:\n        return 'gone'\n"
+            "def probe():\n    pids = [p for p in os.listdir('/proc') if p.isdigit() and state(p) not in ('Z', 'gone')]\n"
+            "    return len(pids), os.path.exists(os.path.join(os.environ['HOME'], 'left-over'))\n")
     processes, left_over = value(box, look)
-    assert processes == 3  # bubblewrap's init, the zygote, this child
+    assert processes == 3  # bubblewrap's init, the zygote, this child (zombies do not count)
     assert left_over is False
 
 
