@@ -78,6 +78,7 @@ ATTACKS = {
     "input-transformer": ("get_ipython().input_transformers_post.append(\n"
                           "    lambda lines: ['try:\\n'] + ['    ' + l for l in lines] + ['except BaseException:\\n    pass\\n'])\n"
                           + WRONG, "mse"),
+    "number-beyond-float": ("def mse_loss(input, target, reduction='mean'):\n    return 10 ** 400\n", "mse"),
     "always-equal": ("class Anything(float):\n    def __eq__(self, other): return True\n"
                      "    def __bool__(self): return True\n    def __float__(self): return 0.0\n"
                      "def mse_loss(input, target, reduction='mean'):\n    return Anything()\n", "mse"),
