@@ -39,11 +39,12 @@ def grade_notebook(notebook, assignment: str, sandbox: Sandbox, *, seed: int,
         "code": answer_sources(notebook), "behaviour_timeout": behaviour_timeout,
         "total_timeout": total_timeout,
         "behaviours": [{"function": b.function, "autograd": b.autograd,
-                        "calls": [{"args": encode(case.args), "kwargs": encode(case.kwargs)}
-                                  for case, _ in cases]} for b, cases in plan],
+                        "calls": [_call(case) for case, hidden in cases if not hidden],
+                        "hidden": sum(hidden for _, hidden in cases)} for b, cases in plan],
     }
+    hidden = [[_call(case) for case, is_hidden in cases if is_hidden] for _, cases in plan]
     try:
-        results = sandbox.run(job, timeout=total_timeout + 60)
+        results = sandbox.run(job, hidden, timeout=total_timeout + 60)
     except SandboxCrashed:
         results = [{"lines": [], "stopped": "sandbox crashed"}] * len(plan)
     verdicts = {}
@@ -55,6 +56,10 @@ def grade_notebook(notebook, assignment: str, sandbox: Sandbox, *, seed: int,
             unreadable = [Unavailable("crashed", "unreadable answer")] * len(cases)
             verdicts[behaviour.grade_id] = judge(behaviour, cases, unreadable, language)
     return verdicts
+
+
+def _call(case) -> dict:
+    return {"args": encode(case.args), "kwargs": encode(case.kwargs)}
 
 
 def outcomes_of(result, count: int, timeout: float, total_timeout: float | None = None) -> list[Outcome]:

@@ -96,8 +96,11 @@ class Sandbox:
                 "the grading sandbox (bubblewrap) could not start, so grading stops here rather than "
                 f"run student code unprotected. bubblewrap said: {error or 'nothing'}")
 
-    def run(self, job: dict, *, timeout: float) -> list[dict]:
+    def run(self, job: dict, hidden: list[list[dict]] | None = None, *, timeout: float) -> list[dict]:
         """Send one job, return one ``{"lines": [...], "stopped": ...}`` per behaviour.
+
+        ``job["behaviours"][i]["calls"]`` are the shown inputs; ``hidden[i]`` the hidden ones,
+        sent only when the zygote asks for them, after the shown ones are answered.
 
         Raises:
             SandboxCrashed: the zygote died or went silent; the sandbox restarts for the next job.
@@ -105,18 +108,28 @@ class Sandbox:
         if self._process is None or self._process.poll() is not None:
             self.close()
             self.start()
-        try:
-            self._process.stdin.write((json.dumps(job) + "\n").encode())
-            self._process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            reply = None
-        else:
-            reply = self._read_line(timeout=timeout)
+        hidden = hidden or [[] for _ in job["behaviours"]]
+        end = time.monotonic() + timeout
+        reply = self._send(job) and self._read_line(timeout=timeout)
+        while isinstance(reply, dict) and "hidden_for" in reply:
+            index = reply["hidden_for"]
+            if type(index) is not int or not 0 <= index < len(hidden):
+                reply = None
+                break
+            reply = self._send(hidden[index]) and self._read_line(timeout=end - time.monotonic())
         results = reply.get("results") if isinstance(reply, dict) else None
         if not isinstance(results, list) or len(results) != len(job["behaviours"]):
             self.close()
             raise SandboxCrashed("the sandbox stopped answering")
         return results
+
+    def _send(self, data) -> bool:
+        try:
+            self._process.stdin.write((json.dumps(data) + "\n").encode())
+            self._process.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
 
     def close(self) -> None:
         if self._process is not None:

@@ -89,24 +89,42 @@ def main() -> None:
                 results.append({"lines": [], "stopped": "notebook timeout"})
                 continue
             timeout = min(job["behaviour_timeout"], remaining)
-            results.append(run_child(job, behaviour, index, timeout, limits, sandboxed))
+            results.append(run_child(job, behaviour, index, timeout, limits, sandboxed, out))
         out.write(json.dumps({"results": results}) + "\n")
         out.flush()
 
 
-def run_child(job, behaviour, index, timeout, limits, sandboxed) -> dict:
-    """Fork a child for one behaviour, collect its lines, clean up after it."""
+def run_child(job, behaviour, index, timeout, limits, sandboxed, out) -> dict:
+    """Fork a child for one behaviour, collect its lines, clean up after it.
+
+    The child starts with the shown inputs only. The hidden ones are asked from the grader
+    (``{"hidden_for": index}``) once the shown ones are all answered, and passed to the child
+    through a pipe: while it can still fail on a shown input (whose feedback is printed), no
+    hidden input is anywhere in its memory.
+    """
     read_end, write_end = os.pipe()
+    hidden_read, hidden_write = os.pipe()
     scratch = os.path.join(SCRATCH, f"job{index}")
     pid = fork()
     if pid == 0:
         os.close(read_end)
+        os.close(hidden_write)
         try:
-            child(job, behaviour, write_end, scratch, timeout, limits)
+            child(job, behaviour, write_end, hidden_read, scratch, timeout, limits)
         finally:
             os._exit(0)
     os.close(write_end)
-    lines, stopped = collect(read_end, pid, timeout, len(behaviour["calls"]))
+    os.close(hidden_read)
+    end = time.monotonic() + timeout
+    shown = len(behaviour["calls"])
+    lines, stopped = collect(read_end, pid, end, shown)
+    if stopped is None and len(lines) == shown and behaviour["hidden"]:
+        out.write(json.dumps({"hidden_for": index}) + "\n")
+        out.flush()
+        stopped = send(hidden_write, sys.stdin.readline().encode(), end)
+        more, stopped = collect(read_end, pid, end, behaviour["hidden"]) if stopped is None else ([], stopped)
+        lines += more
+    os.close(hidden_write)
     os.close(read_end)
     cleanup(pid, sandboxed)
     remove_ipc()
@@ -153,10 +171,25 @@ def fork() -> int:
     return os.fork()
 
 
-def collect(fd, pid, timeout, expected):
-    """Read the child's lines until all ``expected`` came, it exits, the time is up, or it says too much."""
+def send(fd, data: bytes, end: float) -> str | None:
+    """Write ``data`` to the child's pipe by ``end``; None, or why it could not."""
+    view = memoryview(data)
+    while view:
+        left = end - time.monotonic()
+        if left <= 0:
+            return "timeout"
+        if not select.select([], [fd], [], left)[1]:
+            continue
+        try:
+            view = view[os.write(fd, view[:65536]):]
+        except BrokenPipeError:
+            return "exit before its hidden inputs"
+    return None
+
+
+def collect(fd, pid, end, expected):
+    """Read the child's lines until all ``expected`` came, it exits, ``end`` passes, or it says too much."""
     buffer, stopped = b"", None
-    end = time.monotonic() + timeout
     while buffer.count(b"\n") < expected:
         left = end - time.monotonic()
         if left <= 0:
@@ -226,14 +259,16 @@ def _others_alive() -> bool:
     return False
 
 
-def child(job, behaviour, out_fd, scratch, timeout, limits) -> None:
+def child(job, behaviour, out_fd, hidden_fd, scratch, timeout, limits) -> None:
     """Run the student's cells and the calls of one behaviour; never returns."""
     os.setsid()
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    os.closerange(3, out_fd)
-    os.closerange(out_fd + 1, 1 << 16)
+    low, high = sorted((out_fd, hidden_fd))  # keep only this child's two pipes, none of the zygote's
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, 1 << 16)
     seconds = int(math.ceil(timeout)) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
@@ -256,9 +291,19 @@ def child(job, behaviour, out_fd, scratch, timeout, limits) -> None:
             exec(compile(source, f"<answer cell {number}>", "exec"), namespace)
         except BaseException as error:  # noqa: BLE001 (SystemExit too: the student's code is the outcome)
             cell_error = cell_error or _raised(error, f" (answer cell {number})")
-    for call in behaviour["calls"]:
-        os.write(out_fd, (json.dumps(run_call(namespace, behaviour, call, cell_error)) + "\n")
-                 .encode())
+    for call in behaviour["calls"]:  # the shown inputs
+        _answer(out_fd, run_call(namespace, behaviour, call, cell_error))
+    if behaviour["hidden"]:
+        with os.fdopen(hidden_fd, "rb") as hidden:
+            calls = json.loads(hidden.readline())
+        for call in calls:
+            _answer(out_fd, run_call(namespace, behaviour, call, cell_error))
+
+
+def _answer(out_fd, outcome) -> None:
+    data = (json.dumps(outcome) + "\n").encode()
+    while data:
+        data = data[os.write(out_fd, data):]
 
 
 def run_call(namespace, behaviour, call, cell_error) -> dict:

@@ -28,7 +28,7 @@ def run(box, code, function="probe", args=(), *, blocked=(), autograd=True, time
     """Run ``code`` then ``function(*args)`` in the sandbox; return the outcomes."""
     job = {"language": "en", "blocked": list(blocked), "provided": [], "code": [code],
            "behaviour_timeout": timeout, "total_timeout": timeout * 2,
-           "behaviours": [{"function": function, "autograd": autograd,
+           "behaviours": [{"function": function, "autograd": autograd, "hidden": 0,
                            "calls": [{"args": encode(tuple(args)), "kwargs": encode({})}] * calls}]}
     return outcomes_of(box.run(job, timeout=timeout * 2 + 30)[0], calls, timeout)
 
@@ -120,6 +120,25 @@ def test_losses_and_blocked_primitives_are_refused_however_they_are_called(box):
         assert isinstance(outcome, Raised) and "not allowed when grading" in outcome.message, expression
     allowed, = run(box, "def probe(x):\n    return torch.logsumexp(x, 1)\n", args=(x,), blocked=("softmax",))
     assert isinstance(allowed, Returned) and torch.allclose(allowed.value, torch.logsumexp(x, 1))
+
+
+def test_hidden_inputs_reach_the_child_only_after_it_answered_the_shown_ones(box):
+    # The marker is spelled with character codes, so that the probe's own source does not contain it.
+    probe = ("import gc, sys\nMARK = ''.join(map(chr, [83, 69, 67, 82, 69, 84, 45, 52, 55, 49, 49]))\n"
+             "def probe(x):\n"
+             "    def has(o):\n        return (isinstance(o, str) and o is not MARK and MARK in o) or "
+             "(isinstance(o, (bytes, bytearray)) and MARK.encode() in o)\n"
+             "    objects = gc.get_objects()\n    frame = sys._getframe()\n    while frame:\n"
+             "        objects += list(frame.f_locals.values())\n        frame = frame.f_back\n"
+             "    return any(has(o) or (isinstance(o, (list, tuple, dict)) and any(has(i) for i in "
+             "(o.values() if isinstance(o, dict) else o))) for o in objects)\n")
+    shown = {"args": encode(("shown",)), "kwargs": encode({})}
+    hidden = {"args": encode(("SECRET-4711",)), "kwargs": encode({})}
+    job = {"language": "en", "blocked": [], "provided": [], "code": [probe], "behaviour_timeout": 10,
+           "total_timeout": 20, "behaviours": [{"function": "probe", "autograd": True, "calls": [shown],
+                                                "hidden": 1}]}
+    outcomes = outcomes_of(box.run(job, [[hidden]], timeout=60)[0], 2, 10)
+    assert outcomes == [Returned(False), Returned(True)]  # only the hidden call can see the secret
 
 
 def test_importing_the_course_code_fails_with_a_clear_message(box):
