@@ -51,7 +51,7 @@ class Sandbox:
         memory: address-space limit per process, in bytes (torch alone maps about 0.65 GB).
         processes: processes (threads) a child may start beyond the zygote's own.
         file_size: largest file a child may write, in bytes.
-        scratch_size: size of the sandbox's writable /tmp, in bytes.
+        scratch_size: size of the sandbox's only writable folder (SCRATCH), in bytes.
     """
 
     _started = 0
