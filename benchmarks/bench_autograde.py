@@ -60,10 +60,12 @@ def make_course(directory: Path, assignment: str, submissions: int, isolated: bo
 
 def time_autograde(directory: Path, assignment: str, workers: int) -> tuple[float, float]:
     """Seconds of the two passes: the sandboxes (answer cells), then nbgrader writing the gradebook."""
+    from lossfns.grading.autograde_step import forget_this_run
     from lossfns.instructor.autograde import autograde, pregrade
     from lossfns.instructor.course import Course
 
     course = Course(directory)
+    forget_this_run()  # nothing from the previous run of this process
     start = time.perf_counter()
     pregrade(course, assignment, course.submissions(assignment), workers)
     middle = time.perf_counter()

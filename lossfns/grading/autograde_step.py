@@ -81,6 +81,11 @@ def verdicts_for(nb, assignment: str, *, isolated: bool = True, course_root: str
     return verdicts
 
 
+def forget_this_run() -> None:
+    """Start a new run: verdicts not on disk (time-outs, crashes) are graded again."""
+    _this_run.clear()
+
+
 def sandbox(isolated: bool = True) -> Sandbox:
     """This process's sandbox (started on first use, closed at exit)."""
     if isolated not in _sandboxes:

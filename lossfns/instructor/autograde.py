@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from ..grading.autograde_step import SandboxGrade, verdicts_for
+from ..grading.autograde_step import SandboxGrade, forget_this_run, verdicts_for
 from ..grading.sandbox import Sandbox, SandboxUnavailable
 from .course import Course
 from .progress import Progress
@@ -41,6 +41,7 @@ class AutogradeReport:
 def autograde(course: Course, assignment: str, *, workers: int = 2, force: bool = False) -> AutogradeReport:
     """Grade every student who submitted ``assignment``; return who was graded and who failed."""
     course.check_assignment(assignment)
+    forget_this_run()
     report = AutogradeReport(assignment)
     students = course.submissions(assignment)
     todo = [s for s in students if force or not _is_graded(course, assignment, s)]
