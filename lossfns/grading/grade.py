@@ -7,6 +7,8 @@ happens here, in a process the student's code never touched.
 
 from __future__ import annotations
 
+import json
+
 from .outcome import Outcome, Raised, Returned, Unavailable
 from .registry import behaviours, chapter_module, parse_assignment
 from .sandbox import Sandbox, SandboxCrashed
@@ -44,6 +46,7 @@ def grade_notebook(notebook, assignment: str, sandbox: Sandbox, *, seed: int,
     }
     hidden = [[_call(case) for case, is_hidden in cases if is_hidden] for _, cases in plan]
     try:
+        # The zygote enforces the limits itself; this only catches a zygote gone silent.
         results = sandbox.run(job, hidden, timeout=total_timeout + 60)
     except SandboxCrashed:
         results = [{"lines": [], "stopped": "sandbox crashed"}] * len(plan)
@@ -80,8 +83,6 @@ def outcomes_of(result, count: int, timeout: float, total_timeout: float | None 
 
 
 def _parse(line) -> Outcome:
-    import json
-
     try:
         data = json.loads(line) if isinstance(line, str) and len(line) < 2**28 else None
         if isinstance(data, dict) and "returned" in data:
