@@ -33,7 +33,7 @@ class AutogradeReport:
 
     def __str__(self) -> str:
         lines = [f"{self.assignment}: {len(self.graded)} graded, {len(self.skipped)} already graded "
-                 f"(use --force to regrade), {len(self.failed)} scored 0 because they could not be read"]
+                 f"(use --force to regrade), {len(self.failed)} scored 0 because they could not be read or graded"]
         lines += [f"  {student}: {reason}" for student, reason in sorted(self.failed.items())]
         return "\n".join(lines)
 
