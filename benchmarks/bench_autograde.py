@@ -47,7 +47,8 @@ def make_course(directory: Path, assignment: str, submissions: int, isolated: bo
     (directory / "nbgrader_config.py").write_text(config + f"\nc.SandboxGrade.isolated = {isolated}\n",
                                                    encoding="utf-8")
     release(Course(directory), assignment)
-    solution = json.loads((ROOT / "solutions" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    source = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    solution = json.loads(source.read_text(encoding="utf-8"))
     for number in range(submissions):
         notebook = json.loads(json.dumps(solution))
         answer = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
@@ -117,7 +118,8 @@ def main() -> None:
           f"{passes[one] / passes[two]:.2f}x for the sandbox pass (the gradebook pass is serial)")
     print(f"autograde per submission / bare execution:   {per_submission / bare:.2f}  (target <= 1.3)")
     bare_pass = passes["not sandboxed, 1 worker"]
-    print(f"sandboxed / not sandboxed (1 worker):        {runs[one] / runs['not sandboxed, 1 worker']:.2f} in all, "
+    unsandboxed = runs["not sandboxed, 1 worker"]
+    print(f"sandboxed / not sandboxed (1 worker):        {runs[one] / unsandboxed:.2f} in all, "
           f"{passes[one] / bare_pass:.2f} for the sandbox pass  (target <= 1.3)")
 
 

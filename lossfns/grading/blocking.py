@@ -42,7 +42,8 @@ BLOCKED_MODULES = ("lossfns", "solutions", "exercises", "keras", "tensorflow", "
                    "torchmetrics")
 
 REFUSAL = {
-    "es": "{name} no está permitida al calificar este ejercicio: escríbela con operaciones básicas de tensores",
+    "es": ("{name} no está permitida al calificar este ejercicio: escríbela con operaciones básicas "
+           "de tensores"),
     "en": "{name} is not allowed when grading this exercise: write it with basic tensor operations",
 }
 IMPORT_REFUSAL = {

@@ -69,7 +69,8 @@ BEHAVIOURS = [
                  "en": "huber_loss matches the reference on both sides of delta"},
         fixed=lambda: [Case((_input, _target), {"reduction": r}) for r in REDUCTIONS]
         + [Case((_input, _target), {"reduction": "none", "delta": 0.5})],
-        hidden=lambda generator: _hidden(REDUCTIONS)(generator) + _hidden(["mean", "none"], delta=0.3)(generator),
+        hidden=lambda generator: (_hidden(REDUCTIONS)(generator)
+                                  + _hidden(["mean", "none"], delta=0.3)(generator)),
         reference=F.huber_loss,
     ),
     Behaviour(

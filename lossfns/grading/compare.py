@@ -52,7 +52,8 @@ def _mismatch(expected: Any, got: Any, *, rtol: float, atol: float) -> tuple[str
         return None
     if type(got) not in NUMBER_TYPES or type(got) is bool:
         return "type", f"{_kind_name(expected)} / {_kind_name(got)}"
-    return None if _close(torch.tensor(float(expected)), torch.tensor(float(got)), rtol, atol) else ("value", "")
+    close = _close(torch.tensor(float(expected)), torch.tensor(float(got)), rtol, atol)
+    return None if close else ("value", "")
 
 
 def _close(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> bool:

@@ -174,15 +174,16 @@ class Sandbox:
             for parent in reversed(Path(prefix).parents[:-1]):  # readable for the sandbox's uid
                 command += ["--perms", "0755", "--dir", str(parent)]
             command += ["--ro-bind", prefix, prefix]
-        site_packages = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
-            / "site-packages"
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        site_packages = Path(sys.prefix) / "lib" / version / "site-packages"
         for package in HIDDEN_PACKAGES:
             if (site_packages / package).is_dir():
                 command += ["--tmpfs", str(site_packages / package)]
         # The scratch folder is not /tmp: the course (and so .venv) may itself live under /tmp.
         command += ["--ro-bind", self._files.name, GRADER_DIR, "--proc", "/proc", "--dev", "/dev",
                     "--size", str(self.scratch_size), "--tmpfs", SCRATCH, "--chdir", SCRATCH, "--clearenv",
-                    "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", SCRATCH, "--setenv", "TMPDIR", SCRATCH,
+                    "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", SCRATCH,
+                    "--setenv", "TMPDIR", SCRATCH,
                     "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "LANG", "C.UTF-8", "--remount-ro", "/"]
         if os.getuid() == 0:
             command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]

@@ -151,8 +151,9 @@ def forbid_ipc() -> None:
 def remove_ipc() -> None:
     """Remove the System V objects a child left (where they could not be forbidden)."""
     libc = ctypes.CDLL(None)
-    for kind, remove in (("shm", lambda i: libc.shmctl(i, 0, None)), ("msg", lambda i: libc.msgctl(i, 0, None)),
-                         ("sem", lambda i: libc.semctl(i, 0, 0))):
+    removers = {"shm": lambda i: libc.shmctl(i, 0, None), "msg": lambda i: libc.msgctl(i, 0, None),
+                "sem": lambda i: libc.semctl(i, 0, 0)}
+    for kind, remove in removers.items():
         try:
             rows = open(f"/proc/sysvipc/{kind}").read().splitlines()[1:]
         except OSError:

@@ -33,7 +33,8 @@ class AutogradeReport:
 
     def __str__(self) -> str:
         lines = [f"{self.assignment}: {len(self.graded)} graded, {len(self.skipped)} already graded "
-                 f"(use --force to regrade), {len(self.failed)} scored 0 because they could not be read or graded"]
+                 f"(use --force to regrade), {len(self.failed)} scored 0 because they could not be read "
+                 "or graded"]
         lines += [f"  {student}: {reason}" for student, reason in sorted(self.failed.items())]
         return "\n".join(lines)
 
@@ -111,7 +112,7 @@ def record_zero(course: Course, assignment: str, student: str) -> None:
     from sqlalchemy.exc import SAWarning
 
     with Gradebook(course.db_url, course.api.coursedir.course_id) as gradebook, warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)  # nbgrader's failed attempt left objects outside the session
+        warnings.simplefilter("ignore", SAWarning)  # left behind by nbgrader's failed attempt
         gradebook.update_or_create_student(student)
         try:
             gradebook.find_submission(assignment, student)

@@ -58,7 +58,8 @@ def export(course: Course, output: str | Path) -> Path:
         writer = csv.writer(stream)
         writer.writerow(COLUMNS)
         for row in rows:
-            writer.writerow([row.student_id, row.chapter, row.language, f"{row.score:g}", f"{row.max_score:g}",
-                             f"{row.auto_score:g}", "yes" if row.manual_pending else "no"])
+            pending = "yes" if row.manual_pending else "no"
+            writer.writerow([row.student_id, row.chapter, row.language, f"{row.score:g}",
+                             f"{row.max_score:g}", f"{row.auto_score:g}", pending])
     partial.replace(output)
     return output

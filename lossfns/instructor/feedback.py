@@ -70,7 +70,8 @@ def feedback(course: Course, assignment: str) -> list[Path]:
                 waiting.append(student)
             bar.advance(student)
     if waiting:
-        print(f"{assignment}: not autograded yet, so no feedback for: {', '.join(waiting)} (run make autograde)")
+        print(f"{assignment}: not autograded yet, so no feedback for: {', '.join(waiting)} "
+              "(run make autograde)")
     return written
 
 
