@@ -13,6 +13,7 @@ edited or deleted them changes nothing.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -96,15 +97,11 @@ def sandbox(isolated: bool = True) -> Sandbox:
     return _sandboxes[isolated]
 
 
-_warned = []
-
-
+@functools.cache  # once per process
 def warn_default_seed() -> None:
-    if not _warned:
-        _warned.append(True)
-        log.warning("No instructor seed: the hidden test inputs come from the public default seed. "
-                    "For real grading put a private integer in %s or in the file %s (kept out of git).",
-                    SEED_VARIABLE, SEED_FILE)
+    log.warning("No instructor seed: the hidden test inputs come from the public default seed. "
+                "For real grading put a private integer in %s or in the file %s (kept out of git).",
+                SEED_VARIABLE, SEED_FILE)
 
 
 def outputs_of(verdict: Verdict | None) -> list:

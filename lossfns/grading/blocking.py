@@ -38,8 +38,8 @@ PRIMITIVE_OPS = {
 }
 # The course's own code and libraries with ready-made losses (also hidden from the sandbox's
 # filesystem). Blocked only after the zygote's warm-up, since torch probes for some of them on load.
-BLOCKED_MODULES = ("lossfns", "solutions", "exercises", "keras", "tensorflow", "jax", "sklearn", "scipy",
-                   "torchmetrics")
+LOSS_LIBRARIES = ("keras", "tensorflow", "jax", "sklearn", "scipy", "torchmetrics")
+BLOCKED_MODULES = ("lossfns", "solutions", "exercises", *LOSS_LIBRARIES)
 
 REFUSAL = {
     "es": ("{name} no está permitida al calificar este ejercicio: escríbela con operaciones básicas "

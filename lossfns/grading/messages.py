@@ -58,10 +58,3 @@ FAILURES = {
         "crashed": "the process running your code ended abruptly ({detail})",
     },
 }
-
-
-def check_language(language: str) -> str:
-    """Return ``language`` if it is one of the course's languages, else raise ValueError."""
-    if language not in LANGUAGES:
-        raise ValueError(f"expected a language in {LANGUAGES}, got {language!r}")
-    return language

@@ -26,11 +26,12 @@ import threading
 import time
 from pathlib import Path
 
+from .blocking import LOSS_LIBRARIES
+
 HERE = Path(__file__).resolve().parent
 SANDBOX_FILES = ("zygote.py", "blocking.py", "guards.py", "wire.py")  # all the sandbox can see of lossfns
 GRADER_DIR = "/opt/grader"
 SCRATCH = "/scratch"  # the sandbox's only writable folder (a small tmpfs), emptied after every child
-HIDDEN_PACKAGES = ("keras", "tensorflow", "jax", "sklearn", "scipy", "torchmetrics")
 MAX_REPLY = 256 * 2**20
 UID_BASE, UID_SPAN = 1_900_000_000, 100_000_000  # uids no account uses
 
@@ -176,7 +177,7 @@ class Sandbox:
             command += ["--ro-bind", prefix, prefix]
         version = f"python{sys.version_info.major}.{sys.version_info.minor}"
         site_packages = Path(sys.prefix) / "lib" / version / "site-packages"
-        for package in HIDDEN_PACKAGES:
+        for package in LOSS_LIBRARIES:  # hidden from the filesystem as well as refused on import
             if (site_packages / package).is_dir():
                 command += ["--tmpfs", str(site_packages / package)]
         # The scratch folder is not /tmp: the course (and so .venv) may itself live under /tmp.
