@@ -56,8 +56,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_losses.py
 
-# The instructor's workflow (lossfns/instructor). ASSIGNMENT=ch1-es limits it to one assignment.
-INSTRUCTOR := $(PY) -m lossfns.instructor
+# The instructor's workflow (coursework/instructor). ASSIGNMENT=ch1-es limits it to one assignment.
+INSTRUCTOR := $(PY) -m coursework.instructor
 
 release: $(STAMP)
 	$(INSTRUCTOR) release $(ASSIGNMENT)

@@ -23,20 +23,29 @@ c.CourseDirectory.root = COURSE_ROOT  # the gradebook is COURSE_ROOT/gradebook.d
 c.ClearSolutions.code_stub = {"python": "raise NotImplementedError()"}
 c.ClearSolutions.text_stub = "✏️ …"
 
+# Every grading limit (and why it has its value) is in coursework/limits.py.
+from coursework import limits
+
 # Grading a notebook longer than this (in seconds) stops it; checks that have not answered score 0.
 # (One check, i.e. one test cell, has c.SandboxGrade.behaviour_timeout below.)
-TIMEOUT = 120
+TIMEOUT = limits.NOTEBOOK_SECONDS
 
-# Autograding runs no student code in this kernel: SandboxGrade (lossfns/grading/autograde_step.py)
+# Autograding runs no student code in this kernel: SandboxGrade (coursework/grading/autograde_step.py)
 # takes the place of nbgrader's Execute, grades the answer cells in a bubblewrap sandbox and writes
 # each verdict into its test cell, which SaveAutoGrades then scores.
-from lossfns.grading.autograde_step import SandboxGrade  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from coursework.grading.autograde_step import SandboxGrade
 
 c.Autograde.autograde_preprocessors = [SandboxGrade, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.SandboxGrade.course_root = COURSE_ROOT  # for .instructor_seed and .grading_cache/
-c.SandboxGrade.behaviour_timeout = 30
+c.SandboxGrade.behaviour_timeout = limits.BEHAVIOUR_SECONDS
 c.SandboxGrade.total_timeout = TIMEOUT

@@ -6,7 +6,7 @@ Usage (from the repository root):
 
 In one temporary course, the same N submissions (the solution notebook, each
 with its own comment so that no verdict is reused from the cache) are
-autograded with ``lossfns.instructor`` four ways, from scratch each time
+autograded with ``coursework.instructor`` four ways, from scratch each time
 (no gradebook, no cache): sandboxed with 1 worker, sandboxed with 2 workers,
 unsandboxed (``isolated = False``: the same runner as a plain subprocess) with
 1 worker (each timed in its two passes: the sandboxes, then nbgrader writing
@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))  # benchmark the working tree
 
 def make_course(directory: Path, assignment: str, submissions: int, isolated: bool) -> Path:
     """A course with ``submissions`` distinct copies of the solution of ``assignment``."""
-    from lossfns.instructor.course import Course
-    from lossfns.instructor.release import release
+    from coursework.instructor.course import Course
+    from coursework.instructor.release import release
 
     if directory.exists():
         shutil.rmtree(directory)
@@ -61,9 +61,9 @@ def make_course(directory: Path, assignment: str, submissions: int, isolated: bo
 
 def time_autograde(directory: Path, assignment: str, workers: int) -> tuple[float, float]:
     """Seconds of the two passes: the sandboxes (answer cells), then nbgrader writing the gradebook."""
-    from lossfns.grading.autograde_step import forget_this_run
-    from lossfns.instructor.autograde import autograde, pregrade
-    from lossfns.instructor.course import Course
+    from coursework.grading.autograde_step import forget_this_run
+    from coursework.instructor.autograde import autograde, pregrade
+    from coursework.instructor.course import Course
 
     course = Course(directory)
     forget_this_run()  # nothing from the previous run of this process

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 
-import torch  # noqa: E402
+import torch
 
-from lossfns.classifier import train_classifier  # noqa: E402
+from lossfns.classifier import train_classifier
 
 
 def measure(lang: str, repeats: int, threads: int) -> dict:
@@ -46,10 +46,10 @@ def measure(lang: str, repeats: int, threads: int) -> dict:
 
 
 def table(rows: list[dict], repeats: int, threads: int) -> str:
-    lines = [f"Training time of the PReLU classifier on the shipped corpora (median of {repeats}, "
-             f"{threads} thread(s), torch {torch.__version__})", "",
-             "| corpus | lossfns CE (s) | torch CE (s) | lossfns / torch "
-             "| test acc lossfns | test acc torch |",
+    lines = [(f"Training time of the PReLU classifier on the shipped corpora (median of {repeats}, "
+             f"{threads} thread(s), torch {torch.__version__})"), "",
+             ("| corpus | lossfns CE (s) | torch CE (s) | lossfns / torch "
+             "| test acc lossfns | test acc torch |"),
              "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['lang']} | {r['lossfns']:.3f} | {r['torch']:.3f} | {r['ratio']:.2f} | "

@@ -120,7 +120,7 @@ class ClassifierResult:
                                     f"got no such file")
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # torch.load raises many types (IndexError, KeyError, ...) on foreign files
+        except Exception as error:  # noqa: BLE001 (torch.load raises many types on foreign files)
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise ValueError(f"expected a model file saved by lossfns (result.save or --save), got a file "
                              f"torch cannot read: '{path}' ({first})") from None

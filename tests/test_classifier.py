@@ -210,9 +210,9 @@ def test_cli_usage_error_exits_2(capsys):
 def test_cli_runs_as_module():
     command = [sys.executable, "-m", "lossfns.classifier", "predict", "--lang", "en", "--epochs", "2",
                "--quiet"]
-    done = subprocess.run([*command, "Fine."], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*command, "Fine."], check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\t")[0] in ("negative", "neutral", "positive")
     failed = subprocess.run([sys.executable, "-m", "lossfns.classifier", "train", "--data", "missing.csv"],
-                            capture_output=True, text=True, timeout=120)
+                            check=False, capture_output=True, text=True, timeout=120)
     assert failed.returncode == 2 and failed.stderr.startswith("error: ") and "Traceback" not in failed.stderr

@@ -10,11 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lossfns.data.worked_network import weight_index, worked_data, worked_network
-from lossfns.gradcheck import (GradCheckReport, assert_gradients_close, check_gradients,
-                               numerical_gradient)
+from lossfns.gradcheck import GradCheckReport, assert_gradients_close, check_gradients, numerical_gradient
 from lossfns.models import Network
 
-f64 = dict(dtype=torch.float64)
+f64 = {"dtype": torch.float64}
 
 
 def quadratic_problem():
@@ -22,7 +21,7 @@ def quadratic_problem():
     g = torch.Generator().manual_seed(0)
     A, b = torch.randn(2, 3, generator=g, **f64), torch.randn(2, generator=g, **f64)
     v, c = torch.tensor([0.5, -1.0, 2.0], **f64), torch.tensor([1.0, 3.0], **f64)
-    loss = lambda p: (torch.sin(p["A"] @ v) + p["b"] ** 2 * c).sum()  # noqa: E731
+    loss = lambda p: (torch.sin(p["A"] @ v) + p["b"] ** 2 * c).sum()
     grads = {"A": torch.cos(A @ v)[:, None] * v[None, :], "b": 2 * b * c}
     return loss, {"A": A, "b": b}, grads
 
@@ -137,7 +136,7 @@ def test_assert_gradients_close_message_names_parameter_entry_and_values():
 
 def test_tolerances_follow_allclose_rule():
     w = torch.tensor([2.0], **f64)
-    loss = lambda p: (p["w"] ** 2).sum()  # noqa: E731, gradient 4
+    loss = lambda p: (p["w"] ** 2).sum()
     assert check_gradients(loss, {"w": w}, {"w": w * 2 + 0.9e-3}, rtol=0.0, atol=1e-3).passed
     assert not check_gradients(loss, {"w": w}, {"w": w * 2 + 1.1e-3}, rtol=0.0, atol=1e-3).passed
     assert check_gradients(loss, {"w": w}, {"w": w * 2 * (1 + 0.9e-3)}, rtol=1e-3, atol=0.0).passed

@@ -4,4 +4,4 @@ from .tokenizer import NUMBER_TOKEN, tokenize
 from .vectorizer import LabelEncoder, TextVectorizer
 from .vocabulary import UNK_TOKEN, Vocabulary
 
-__all__ = ["LabelEncoder", "NUMBER_TOKEN", "TextVectorizer", "UNK_TOKEN", "Vocabulary", "tokenize"]
+__all__ = ["NUMBER_TOKEN", "UNK_TOKEN", "LabelEncoder", "TextVectorizer", "Vocabulary", "tokenize"]

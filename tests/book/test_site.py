@@ -46,7 +46,8 @@ def site(tmp_path_factory, worker_id) -> Path:
             result = subprocess.run(
                 [sys.executable, str(REPO / "scripts" / "build_book.py"), "--quiet",
                  "--out", str(root / "html"), "--doctrees", str(root / "doctrees")],
-                cwd=REPO, capture_output=True, text=True, env=dict(os.environ, KERAS_BACKEND="torch"))
+                check=False, cwd=REPO, capture_output=True, text=True,
+                env=dict(os.environ, KERAS_BACKEND="torch"))
             report.write_text(json.dumps({"returncode": result.returncode,
                                           "output": result.stdout + result.stderr}))
     built = json.loads(report.read_text())
@@ -80,7 +81,7 @@ def browser(tmp_path):
     def dump_dom(url: str) -> BeautifulSoup:
         result = subprocess.run(
             [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120)
+            check=False, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
         return BeautifulSoup(result.stdout, "html.parser")
 

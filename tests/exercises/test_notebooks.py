@@ -5,23 +5,28 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from lossfns.grading import ASSIGNMENTS, behaviours
-from lossfns.grading.grade import grade_notebook
-from lossfns.grading.sandbox import Sandbox
+from coursework.chapters import ASSIGNMENTS, CHAPTERS, parse_assignment
+from coursework.grading import behaviours
+from coursework.grading.grade import grade_notebook
+from coursework.grading.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAPTERS = sorted({a.split("-")[0] for a in ASSIGNMENTS})
 DOCSTRING = {"es": '"""Comprueba que ', "en": '"""Check that '}
 
 
+def path(kind: str, assignment: str) -> Path:
+    """The notebook of ``assignment`` in ``kind`` ('solutions' or 'exercises'), from the registry."""
+    chapter, language = parse_assignment(assignment)
+    return chapter.solution(language) if kind == "solutions" else chapter.exercise(language)
+
+
 def notebook(kind: str, assignment: str) -> dict:
-    return json.loads((ROOT / kind / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    return json.loads(path(kind, assignment).read_text(encoding="utf-8"))
 
 
 def source(cell: dict) -> str:
@@ -48,9 +53,9 @@ def test_notebooks_are_stored_without_outputs(kind, assignment):
     assert nb["metadata"]["lossfns"]["assignment"] == assignment
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.id)
 def test_spanish_and_english_notebooks_match_cell_for_cell(chapter):
-    es, en = notebook("solutions", f"{chapter}-es"), notebook("solutions", f"{chapter}-en")
+    es, en = notebook("solutions", chapter.assignment("es")), notebook("solutions", chapter.assignment("en"))
     keys = ("grade_id", "points", "grade", "solution", "locked")
     assert [(c["cell_type"], {k: nbgrader_meta(c).get(k) for k in keys}) for c in es["cells"]] == \
            [(c["cell_type"], {k: nbgrader_meta(c).get(k) for k in keys}) for c in en["cells"]]
@@ -58,7 +63,7 @@ def test_spanish_and_english_notebooks_match_cell_for_cell(chapter):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_test_cell_checks_one_behaviour_with_its_points(assignment):
-    language = assignment.split("-")[1]
+    _, language = parse_assignment(assignment)
     expected = {b.grade_id: b.points for b in behaviours(assignment).values()}
     cells = [c for c in notebook("solutions", assignment)["cells"] if is_test_cell(c)]
     assert {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in cells} == expected
@@ -71,7 +76,7 @@ def test_each_test_cell_checks_one_behaviour_with_its_points(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_notebook_has_a_setup_cell_parts_with_points_and_one_written_answer(assignment):
-    language = assignment.split("-")[1]
+    _, language = parse_assignment(assignment)
     cells = notebook("solutions", assignment)["cells"]
     setup = [c for c in cells if nbgrader_meta(c).get("grade_id") == "setup"]
     assert len(setup) == 1 and f'Checker("{assignment}")' in source(setup[0])
@@ -85,17 +90,16 @@ def test_each_notebook_has_a_setup_cell_parts_with_points_and_one_written_answer
 
 def test_exercises_are_what_nbgrader_generates_from_solutions(tmp_path):
     """exercises/ is committed for the book; it must be exactly `make release`'s output."""
-    from lossfns.instructor.cli import main
-
-    sys.path.insert(0, str(ROOT / "tests" / "instructor"))
     from coursekit import make_course, put_venv_on_path
+
+    from coursework.instructor.cli import main
 
     put_venv_on_path()
     course = make_course(tmp_path / "course", list(ASSIGNMENTS))
     assert main(["--course", str(course), "release"]) == 0
     for assignment in ASSIGNMENTS:
-        generated = (course / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
-        committed = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
+        generated = (course / path("exercises", assignment).relative_to(ROOT)).read_text(encoding="utf-8")
+        committed = path("exercises", assignment).read_text(encoding="utf-8")
         assert generated == committed, f"exercises/{assignment} is out of date: run `make release`"
     assert sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir()) == sorted(ASSIGNMENTS)
 
@@ -108,10 +112,8 @@ def sandbox():
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solutions_score_full_marks_and_released_notebooks_zero(assignment, sandbox):
-    solution = grade_notebook(nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4),
-                              assignment, sandbox, seed=12345)
-    released = grade_notebook(nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", 4),
-                              assignment, sandbox, seed=12345)
+    solution = grade_notebook(nbformat.read(path("solutions", assignment), 4), assignment, sandbox, seed=12345)
+    released = grade_notebook(nbformat.read(path("exercises", assignment), 4), assignment, sandbox, seed=12345)
     assert {g: v.points for g, v in solution.items()} == {g: b.points for g, b in behaviours(assignment).items()}
     assert {g: v.points for g, v in released.items()} == dict.fromkeys(behaviours(assignment), 0.0)
 
@@ -121,8 +123,8 @@ def test_solution_notebooks_run_top_to_bottom_as_a_student_would(assignment, tmp
     """Executed in a kernel like a student's: every cell runs and every check prints ✓."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
-    shutil.copy(ROOT / "solutions" / assignment / f"{assignment}.ipynb", tmp_path)
+    nb = nbformat.read(path("solutions", assignment), 4)
+    shutil.copy(path("solutions", assignment), tmp_path)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     for cell in nb.cells:
         if is_test_cell(cell):

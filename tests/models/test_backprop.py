@@ -149,7 +149,7 @@ def test_backward_uses_no_autograd_graph():
 
 def closed_forms():
     """o_j for units 1..11 and the weights W[(j, k)] from the documented layout, in plain floats."""
-    S = lambda v: 1.0 / (1.0 + math.exp(-v))  # noqa: E731
+    S = lambda v: 1.0 / (1.0 + math.exp(-v))
     o = {k: wn.INPUTS[k - 8] for k in range(8, 12)}
     W = {(j, k): wn.W1[j - 5][k - 8] for j in range(5, 8) for k in range(8, 12)}
     W |= {(j, k): wn.W2[j - 1][k - 5] for j in range(1, 5) for k in range(5, 8)}
@@ -162,7 +162,7 @@ def closed_forms():
 
 
 def test_worked_example_error_and_output_weight_closed_form():
-    o, W, t = closed_forms()
+    o, _W, t = closed_forms()
     tr = wn.worked_example()
     E = 0.5 * sum((o[k] - t[k]) ** 2 for k in range(1, 5))
     dE_dW16 = (o[1] - t[1]) * o[1] * (1 - o[1]) * o[6]
@@ -312,8 +312,8 @@ def test_step_applies_minus_lr_times_gradient():
     before = {n: p.clone() for n, p in net.params.items()}
     grads, loss = net.gradients(x, t), net.loss(x, t)
     assert net.step(x, t, lr=0.3) == pytest.approx(loss.item())
-    for name in before:
-        torch.testing.assert_close(net.params[name], before[name] - 0.3 * grads[name])
+    for name, value in before.items():
+        torch.testing.assert_close(net.params[name], value - 0.3 * grads[name])
 
 
 def test_weight_decay_adds_lambda_w_to_weights_only():
@@ -344,7 +344,7 @@ def test_weight_decay_shrinks_weights():
     plain, decayed = Network([2, 4, 1], seed=0), Network([2, 4, 1], seed=0)
     plain.fit(x, t, lr=2.0, epochs=300)
     decayed.fit(x, t, lr=2.0, epochs=300, weight_decay=0.05)
-    norm = lambda net: sum((p ** 2).sum() for n, p in net.params.items() if n.startswith("W"))  # noqa: E731
+    norm = lambda net: sum((p ** 2).sum() for n, p in net.params.items() if n.startswith("W"))
     assert norm(decayed) < norm(plain)
 
 

@@ -1,0 +1,57 @@
+"""Every limit of the grading sandbox and of the grader, in one place.
+
+Student code runs in a bubblewrap sandbox (``coursework.grading.sandbox``): a
+resident zygote with torch loaded forks one child per behaviour (one graded
+test cell). The zygote applies the per-child limits below with ``setrlimit``
+and its own clock, and relays the child's answers; the grader, outside the
+sandbox, reads them and never trusts them further than these sizes.
+
+Per child (one behaviour, i.e. one test cell):
+
+- ``BEHAVIOUR_SECONDS``: wall clock of one test cell. The CPU-time limit
+  (``RLIMIT_CPU``) is one second above it, so a busy loop dies even if the
+  zygote's clock is late.
+- ``MEMORY_BYTES``: address space per process (``RLIMIT_AS``); torch alone maps
+  about 0.65 GB, so a memory bomb fails with ``MemoryError`` well before the
+  machine notices. It is per process, not per sandbox (no cgroups), which
+  ``PROCESSES`` bounds.
+- ``PROCESSES``: processes or threads a child may start beyond the zygote's own
+  (``RLIMIT_NPROC``, counted per uid; a fork bomb stops there).
+- ``FILE_BYTES``: the largest file a child may write (``RLIMIT_FSIZE``).
+- ``OPEN_FILES``: file descriptors per process (``RLIMIT_NOFILE``).
+- ``SCRATCH_BYTES``: size of the only writable folder, a tmpfs emptied after
+  every child.
+- ``OUTPUT_BYTES``: what one child may send back (its answers); an output
+  flood beyond it stops the child and scores 0.
+
+Per notebook and for the grader:
+
+- ``NOTEBOOK_SECONDS``: wall clock of all the behaviours of one notebook
+  (nbgrader's ``TIMEOUT``); checks that have not run by then score 0.
+- ``GRACE_SECONDS``: the grader's own timeout is looser, ``NOTEBOOK_SECONDS +
+  GRACE_SECONDS``, because the zygote enforces every limit above itself and
+  answers only after them (killing and reaping a child, the hidden-input round
+  trips, up to 5 s of fork retries); the grader's timeout only catches a zygote
+  that went silent, so it must never fire before the zygote's own limits.
+- ``REPLY_BYTES``: one line read from the zygote (all of a notebook's answers).
+- ``START_SECONDS``: starting a sandbox (bubblewrap, importing torch, warm-up).
+- ``NOTEBOOK_FILE_BYTES``: a submitted file larger than this is not read at all
+  when submissions are collected (a notebook of this course is far smaller; a
+  zip bomb is not).
+"""
+
+MiB = 2**20
+
+BEHAVIOUR_SECONDS = 30.0
+MEMORY_BYTES = 2 * 2**30
+PROCESSES = 4
+FILE_BYTES = 16 * MiB
+OPEN_FILES = 64
+SCRATCH_BYTES = 64 * MiB
+OUTPUT_BYTES = 64 * MiB
+
+NOTEBOOK_SECONDS = 120.0
+GRACE_SECONDS = 60.0
+REPLY_BYTES = 256 * MiB
+START_SECONDS = 120.0
+NOTEBOOK_FILE_BYTES = 50 * MiB

@@ -1,5 +1,0 @@
-"""The instructor's side of the course: release, collect, autograde, feedback, export, report.
-
-Everything goes through nbgrader (configured in the course's nbgrader_config.py);
-``python -m lossfns.instructor --help`` lists the commands.
-"""

@@ -1,0 +1,169 @@
+"""End to end: release, collect a zip, autograde in parallel, feedback, export, report.
+
+Synthetic students per language: perfect, partially right, blank, a renamed
+download, one whose answer cell raises, one that loops forever (short time
+limit here), one whose file is not JSON. Expected scores follow from how each
+notebook was made: the solution's points where the answer is the solution, 0
+where it is the stub.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import zipfile
+
+import pytest
+from coursekit import (
+    cells_by_id,
+    chapter_with_cell,
+    graded_points,
+    load,
+    make_course,
+    notebook_in,
+    put_venv_on_path,
+    scores,
+    with_answer,
+)
+
+from coursework.instructor.cli import main as cli_main
+
+CHAPTER = chapter_with_cell("mse_loss_answer")
+ASSIGNMENTS = list(CHAPTER.assignments)
+MSE_BEHAVIOURS = {"mse_loss_mean", "mse_loss_reductions", "mse_loss_bad_input"}
+
+
+def students(course, assignment):
+    """{file name in the zip: (contents, expected {grade_id: points})}."""
+    solution = load(notebook_in(course, "solutions", assignment))
+    released = load(notebook_in(course, "exercises", assignment))
+    points = graded_points(solution)
+    zero = dict.fromkeys(points, 0.0)
+    mse_only = json_with(released, "mse_loss_answer", cells_by_id(solution)["mse_loss_answer"]["source"])
+    lang = assignment[-2:]
+    return {
+        f"perfect-{lang}_{assignment}.ipynb": (solution, points),
+        f"partial-{lang}_{assignment}.ipynb": (mse_only, {g: (p if g in MSE_BEHAVIOURS else 0.0)
+                                                         for g, p in points.items()}),
+        f"blank-{lang}_{assignment}.ipynb": (released, zero),
+        f"renamed-{lang}_{CHAPTER.id} (1).ipynb": (solution, points),
+        f"raises-{lang}_{assignment}.ipynb": (json_with(released, "mse_loss_answer",
+                                                         "raise RuntimeError('boom')"), zero),
+        f"loops-{lang}_{assignment}.ipynb": (json_with(solution, "l1_loss_answer",
+                                                        "def l1_loss(input, target, reduction='mean'):\n"
+                                                        "    while True:\n        pass\n"),
+                                              {g: (0.0 if g == "l1_loss" else p) for g, p in points.items()}),
+        f"broken-{lang}_{assignment}.ipynb": (None, zero),
+    }
+
+
+def json_with(notebook, grade_id, source):
+    return with_answer(notebook, grade_id, source)
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    put_venv_on_path()
+    course = make_course(tmp_path_factory.mktemp("course"), ASSIGNMENTS, behaviour_timeout=2, total_timeout=20)
+
+    def main(argv):
+        return cli_main(["--course", str(course), *argv])
+
+    assert main(["release"]) == 0
+    expected = {}
+    archive = course / "downloads.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for assignment in ASSIGNMENTS:
+            for name, (notebook, points) in students(course, assignment).items():
+                text = '{"cells": [ this is not json' if notebook is None else json.dumps(notebook)
+                bundle.writestr(name, text)
+                expected[(name.split("_")[0], assignment)] = points
+        bundle.writestr("README.txt", "not a submission")
+        bundle.writestr("no-student-id.ipynb", "{}")
+    assert main(["collect", str(archive)]) == 0
+    submitted = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (course / "submitted").rglob("*.ipynb")}
+    assert main(["autograde", "--workers", "2"]) == 0
+    assert main(["feedback"]) == 0
+    assert main(["export", "--output", str(course / "grades.csv")]) == 0
+    assert main(["report", "--output", str(course / "reports" / "grades.png")]) == 0
+    return course, expected, submitted
+
+
+def run(course, *argv):
+    return cli_main(["--course", str(course), *argv])
+
+
+def test_every_student_gets_the_exact_score_of_each_test_cell(graded_course):
+    course, expected, _ = graded_course
+    for assignment in ASSIGNMENTS:
+        got = scores(course, assignment)
+        for (student, of_assignment), points in expected.items():
+            if of_assignment == assignment:
+                assert {g: got[student][g] for g in points} == pytest.approx(points), (student, assignment)
+
+
+def test_the_gradebook_holds_every_student_including_the_unreadable_one(graded_course):
+    course, expected, _ = graded_course
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        assert {s.id for s in gradebook.students} == {student for student, _ in expected}
+
+
+def test_submitted_notebooks_are_never_modified(graded_course):
+    _course, _, submitted = graded_course
+    for path, digest in submitted.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+def test_feedback_exists_for_every_student_in_the_notebook_language(graded_course, capsys):
+    course, expected, _ = graded_course
+    for student, assignment in expected:
+        page = notebook_in(course, f"feedback/{student}", assignment).with_suffix(".html").read_text(encoding="utf-8")
+        if student.startswith("broken"):
+            assert ("no se pudo leer" if assignment.endswith("es") else "could not be read") in page
+        elif student.startswith("loops"):
+            assert ("se agotó el tiempo" if assignment.endswith("es") else "time ran out") in page
+        else:
+            assert ("Comprueba que" if assignment.endswith("es") else "Check that") in page
+
+
+def test_the_csv_matches_the_gradebook(graded_course):
+    course, expected, _ = graded_course
+    with open(course / "grades.csv", newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    totals = {}
+    for assignment in ASSIGNMENTS:
+        for student, grades in scores(course, assignment).items():
+            totals[(student, assignment[-2:])] = sum(grades.values())
+    assert len(rows) == len({student for student, _ in expected})
+    for row in rows:
+        assert row["chapter"] == CHAPTER.id
+        assert float(row["score"]) == pytest.approx(totals[(row["student_id"], row["language"])])
+
+
+def test_collect_lists_the_files_it_could_not_place(graded_course, capsys):
+    course, _, _ = graded_course
+    run(course, "collect", str(course / "downloads.zip"))
+    out = capsys.readouterr().out
+    assert "README.txt: not a notebook" in out and "no-student-id.ipynb: the name does not start" in out
+    assert "Placed 0 submission(s)" in out  # nothing changed since the first collect
+
+
+def test_regrading_is_idempotent_and_resumable(graded_course, capsys):
+    course, _, _ = graded_course
+    before = {a: scores(course, a) for a in ASSIGNMENTS}
+    assert run(course, "autograde", ASSIGNMENTS[0]) == 0
+    out = capsys.readouterr().out  # the unreadable one is tried again: it has nothing to resume
+    assert "0 graded, 6 already graded" in out and "1 scored 0" in out
+    assert run(course, "autograde", ASSIGNMENTS[0], "--force") == 0
+    assert {a: scores(course, a) for a in ASSIGNMENTS} == before
+
+
+def test_the_report_draws_one_histogram_per_assignment(graded_course, capsys):
+    course, _, _ = graded_course
+    assert (course / "reports" / "grades.png").stat().st_size > 10_000
+    run(course, "report", "--output", str(course / "reports" / "again.png"))
+    table = capsys.readouterr().out
+    assert all(assignment in table for assignment in ASSIGNMENTS)
