@@ -51,12 +51,14 @@ serve:
 
 test: $(STAMP)
 	@[ -z "$(TEST_DEBS)" ] || scripts/ensure-debs.sh $(TEST_DEBS)
+	$(BIN)/ruff check .
 	$(PY) -m pytest -n $(JOBS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_losses.py
 
-# The instructor's workflow (coursework/instructor). ASSIGNMENT=ch1-es limits it to one assignment.
+# The instructor's workflow (coursework/instructor). ASSIGNMENT=<assignment id> limits it to one
+# assignment (the ids: .venv/bin/python -m coursework.chapters).
 INSTRUCTOR := $(PY) -m coursework.instructor
 
 release: $(STAMP)

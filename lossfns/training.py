@@ -1,4 +1,4 @@
-"""A small, deterministic training loop for classifiers, with a plain-text progress line.
+"""A small, deterministic training loop for classifiers, with a progress bar (tqdm) or a few plain lines.
 
 The loss is the reference ``lossfns.functional.cross_entropy`` unless ``loss_fn`` says
 otherwise (the benchmark swaps in torch's to compare speed).
@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from .functional import cross_entropy
 
@@ -83,25 +84,22 @@ def deterministic(seed: int = 0, *, num_threads: int | None = None):
 
 
 class _Progress:
-    """One progress line: redrawn in place on a terminal, at most ~10 plain lines otherwise."""
+    """tqdm's bar on a terminal; elsewhere (notebooks, logs) at most ~10 plain lines, no carriage returns."""
 
     def __init__(self, total: int, file, enabled: bool):
         self.total, self.file, self.enabled = total, file, enabled
-        self.tty = enabled and hasattr(file, "isatty") and file.isatty()
+        tty = enabled and hasattr(file, "isatty") and file.isatty()
+        self.bar = tqdm(total=total, file=file, unit="epoch", leave=True) if tty else None
         self.every = max(1, math.ceil(total / 10))
 
     def update(self, epoch: int, message: str) -> None:
-        if not self.enabled:
-            return
-        width = 20
-        done = round(width * epoch / self.total)
-        counter = f"{epoch:>{len(str(self.total))}}/{self.total}"
-        line = f"[{'#' * done}{'.' * (width - done)}] epoch {counter} {message}"
-        if self.tty:
-            end = "\n" if epoch == self.total else ""
-            print(f"\r{line}", end=end, file=self.file, flush=True)
-        elif epoch % self.every == 0 or epoch == self.total:
-            print(line, file=self.file, flush=True)
+        if self.bar is not None:
+            self.bar.set_postfix_str(message, refresh=False)
+            self.bar.update()
+            if epoch == self.total:
+                self.bar.close()
+        elif self.enabled and (epoch % self.every == 0 or epoch == self.total):
+            print(f"epoch {epoch:>{len(str(self.total))}}/{self.total} {message}", file=self.file, flush=True)
 
 
 def _check_data(x, y, name: str) -> None:
@@ -181,8 +179,8 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *,
         num_threads: CPU threads during training (``None`` keeps torch's current setting).
         loss_fn: ``loss_fn(logits, target) -> scalar``; default ``lossfns.functional.cross_entropy``.
         verbose: print a progress line (False silences it).
-        file: where the progress goes (default ``sys.stdout``). On a terminal the line is
-            redrawn in place; elsewhere (notebooks, logs) at most about ten plain lines are printed.
+        file: where the progress goes (default ``sys.stdout``). On a terminal, tqdm's bar;
+            elsewhere (notebooks, logs) at most about ten plain lines.
 
     Returns:
         The :class:`History`. The model is trained in place and left in eval mode.

@@ -9,9 +9,10 @@
   would put them next to the output dir, shared by the es and en builds running in parallel).
 * Kernels inherit ``KERAS_BACKEND=torch`` and the figures' style (book/matplotlibrc)
   however the build is started.
-* ``{exercise}`text <path>``` links a page to a released notebook under ``exercises/``; the
-  file must exist at build time (else a warning, an error under -W). The site assembler
-  (scripts/build_book.py) copies ``exercises/`` to ``<site>/exercises/``.
+* ``{exercise}`label``` links a chapter page to its released notebook in the page's language,
+  looked up in the chapter registry (coursework/chapters.py); the file must exist at build
+  time (else a warning, an error under -W). The site assembler (scripts/build_book.py)
+  copies ``exercises/`` to ``<site>/exercises/``.
 * ``bibtex_bibfiles`` are per language: resolved against book/<lang>/, not the conf dir.
 * Bibliography and citation styles whose joining words are in the page's language.
 * Framework tabs: consecutive code cells tagged ``tab-pytorch`` / ``tab-keras`` become one
@@ -26,6 +27,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pybtex.plugin
@@ -36,14 +38,16 @@ from pybtex.style.template import field, names, optional, sentence, words
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
-from sphinx.util.docutils import ReferenceRole
+from sphinx.util.docutils import SphinxRole
 from sphinx_design.shared import create_component
 from sphinxcontrib.bibtex.style.referencing import BracketStyle, PersonStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
-logger = logging.getLogger(__name__)
-
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # the chapter registry, also when lossfns and coursework are not installed
+from coursework.chapters import by_page
+
+logger = logging.getLogger(__name__)
 # Inputs whose change must invalidate every executed output.
 CACHE_KEY_FILES = ("requirements.txt", "constraints.txt", "pyproject.toml", "book/matplotlibrc")
 CACHE_KEY_TREES = ("lossfns",)
@@ -78,8 +82,9 @@ def _configure(app: Sphinx, config: Config) -> None:
     base = base if base.is_absolute() else REPO / base
     key = code_hash()
     config.nb_execution_cache_path = str(base / key / lang)
-    # An "env" value: when the extensions change, Sphinx re-reads (not re-executes) every page.
-    config.course_extensions_key = tree_hash([], ["book/_ext"])
+    # An "env" value: when the extensions or the registry change, Sphinx re-reads (not re-executes)
+    # every page.
+    config.course_extensions_key = tree_hash(["coursework/chapters.py"], ["book/_ext"])
     _prune_stale_caches(base, key, lang)
     # Each language has its own bibliography under the same name (book/<lang>/references.bib);
     # sphinxcontrib-bibtex would look next to conf.py.
@@ -156,23 +161,28 @@ def _depart_exercise_html(self, node: exercise_link) -> None:
     self.body.append("</a>")
 
 
-class ExerciseRole(ReferenceRole):
-    """``{exercise}`Text <es/ch01/notebook.ipynb>``` -> link to <site>/exercises/<path>."""
+class ExerciseRole(SphinxRole):
+    """``{exercise}`label``` -> a download link to this chapter's released notebook in this page's
+    language, found in the chapter registry (coursework/chapters.py) from the page's name."""
 
     def run(self):
-        exercises = Path(self.config.course_exercises_dir)
-        exercises = exercises if exercises.is_absolute() else REPO / exercises
-        target = (exercises / self.target).resolve()
-        if not target.is_relative_to(exercises.resolve()) or not target.is_file():
-            msg = self.inliner.reporter.warning(
-                f"exercise link: expected a file under {exercises}, got {self.target!r}", line=self.lineno)
-            return [nodes.problematic(self.rawtext, self.rawtext)], [msg]
+        chapter = by_page(Path(self.env.docname).name)
+        if chapter is None:
+            return self._warn(f"expected a chapter page of the registry (coursework/chapters.py), "
+                              f"got {self.env.docname!r}")
+        target = chapter.exercise(self.config.language)
+        if not target.is_file():
+            return self._warn(f"expected the released notebook {target}, got no such file (make release)")
         self.env.note_dependency(str(target))
+        exercises = REPO / "exercises"
         root = "../" * (self.env.docname.count("/") + 1)
-        node = exercise_link(self.rawtext, refuri=f"{root}exercises/{self.target}")
-        title = self.title if self.has_explicit_title else Path(self.target).name
-        node += nodes.literal(title, title) if not self.has_explicit_title else nodes.Text(title)
+        node = exercise_link(self.rawtext, refuri=f"{root}exercises/{target.relative_to(exercises).as_posix()}")
+        node += nodes.literal(self.text, self.text) if self.text.endswith(".ipynb") else nodes.Text(self.text)
         return [node], []
+
+    def _warn(self, message: str):
+        msg = self.inliner.reporter.warning(f"exercise link: {message}", line=self.lineno)
+        return [nodes.problematic(self.rawtext, self.rawtext)], [msg]
 
 
 def _framework_tags(node: nodes.Node) -> list[str]:
@@ -242,7 +252,6 @@ def setup(app: Sphinx) -> dict:
     # Kernels inherit the builder's environment, however the build was started.
     os.environ.setdefault("KERAS_BACKEND", "torch")
     os.environ.setdefault("MATPLOTLIBRC", str(REPO / "book" / "matplotlibrc"))
-    app.add_config_value("course_exercises_dir", "exercises", "env", str)
     app.add_config_value("course_extensions_key", "", "env", str)
     app.connect("config-inited", _configure, priority=800)
     app.connect("builder-inited", _private_output_folder, priority=900)

@@ -21,7 +21,7 @@ import nbformat
 from ..grading.autograde_step import SandboxGrade, forget_this_run, verdicts_for
 from ..grading.sandbox import Sandbox, SandboxUnavailable
 from .course import Course
-from .progress import Progress
+from .progress import progress
 
 
 @dataclass
@@ -48,15 +48,13 @@ def autograde(course: Course, assignment: str, *, workers: int = 2, force: bool 
     todo = [s for s in students if force or not _is_graded(course, assignment, s)]
     report.skipped = [s for s in students if s not in todo]
     unreadable = pregrade(course, assignment, todo, workers)
-    with Progress(f"gradebook {assignment}", len(todo)) as bar:
-        for student in todo:
-            result = course.api.autograde(assignment, student, force=True, create=True)
-            if result["success"]:
-                report.graded.append(student)
-            else:
-                report.failed[student] = unreadable.get(student) or _last_error(result)
-                record_zero(course, assignment, student)
-            bar.advance(student)
+    for student in progress(todo, f"gradebook {assignment}"):
+        result = course.api.autograde(assignment, student, force=True, create=True)
+        if result["success"]:
+            report.graded.append(student)
+        else:
+            report.failed[student] = unreadable.get(student) or _last_error(result)
+            record_zero(course, assignment, student)
     return report
 
 
@@ -92,12 +90,11 @@ def pregrade(course: Course, assignment: str, students: list[str], workers: int)
 
     unreadable = {}
     try:
-        with Progress(f"sandbox {assignment}", len(students)) as bar, \
-                concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
-            for student, reason in zip(students, pool.map(grade, students)):
+        with concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
+            graded = zip(students, pool.map(grade, students))
+            for student, reason in progress(graded, f"sandbox {assignment}", total=len(students)):
                 if reason:
                     unreadable[student] = reason
-                bar.advance(student)
     finally:
         for box in boxes:
             box.close()

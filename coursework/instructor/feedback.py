@@ -16,7 +16,7 @@ import nbformat
 
 from ..chapters import parse_assignment
 from .course import Course, CourseError
-from .progress import Progress
+from .progress import progress
 
 # nbgrader's feedback template speaks English; these are its words on the page.
 SPANISH = {
@@ -52,23 +52,21 @@ def feedback(course: Course, assignment: str) -> list[Path]:
     name = Path(notebook).with_suffix(".html").name
     students = course.submissions(assignment)
     written, waiting = [], []
-    with Progress(f"feedback {assignment}", len(students)) as bar:
-        for student in students:
-            target = course.feedback / student / assignment / name
-            if (course.autograded / student / assignment / notebook).is_file():
-                result = course.api.generate_feedback(assignment, student, force=True)
-                if not result["success"]:
-                    raise CourseError(f"nbgrader could not write the feedback of {student}:\n"
-                                       f"{result.get('error', '')[-2000:]}")
-                if language == "es":
-                    _translate(target)
-                written.append(target)
-            elif _unreadable(course.submitted / student / assignment / notebook):
-                _write_unreadable(target, language)
-                written.append(target)
-            else:
-                waiting.append(student)
-            bar.advance(student)
+    for student in progress(students, f"feedback {assignment}"):
+        target = course.feedback / student / assignment / name
+        if (course.autograded / student / assignment / notebook).is_file():
+            result = course.api.generate_feedback(assignment, student, force=True)
+            if not result["success"]:
+                raise CourseError(f"nbgrader could not write the feedback of {student}:\n"
+                                   f"{result.get('error', '')[-2000:]}")
+            if language == "es":
+                _translate(target)
+            written.append(target)
+        elif _unreadable(course.submitted / student / assignment / notebook):
+            _write_unreadable(target, language)
+            written.append(target)
+        else:
+            waiting.append(student)
     if waiting:
         print(f"{assignment}: not autograded yet, so no feedback for: {', '.join(waiting)} "
               "(run make autograde)")

@@ -1,6 +1,6 @@
 """The Spanish and English books have the same shape, and no notebook stores outputs.
 
-Parses the MyST sources (no build): same pages in both tables of contents, same heading
+Parses the MyST sources (no build): every page in the table of contents, same heading
 levels in the same order, same number of code cells and of figures on every page. The
 words are free to differ; the structure is not, so the language switch always lands on
 the matching place and the exercises line up.
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
+from build_book import table_of_contents
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 from myst_nb.core.read import is_myst_markdown_notebook, read_myst_markdown_notebook
@@ -25,8 +25,8 @@ MD = MarkdownIt("commonmark").use(colon_fence_plugin)
 
 
 def toc_files(lang: str) -> list[str]:
-    """Every file named in book/<lang>/_toc.yml, root first, in reading order."""
-    toc = yaml.safe_load((BOOK / lang / "_toc.yml").read_text(encoding="utf8"))
+    """Every file of the table of contents of ``lang`` (book/_toc.yml + the registry), root first."""
+    toc = table_of_contents(lang)
     files = [toc["root"]]
 
     def walk(entries):
