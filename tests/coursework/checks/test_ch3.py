@@ -34,8 +34,8 @@ def multi_hot(label_lists, num_classes):
 
 
 def smooth_labels(targets, epsilon):
-    if not 0 <= epsilon < 1:
-        raise ValueError(f"expected epsilon in [0, 1), got {epsilon}")
+    if not 0 <= epsilon <= 1:
+        raise ValueError(f"expected epsilon in [0, 1], got {epsilon}")
     return (1 - epsilon) * targets + epsilon / targets.shape[1]
 
 
@@ -122,10 +122,15 @@ def smooth_rows_as_classes(targets, epsilon):
     return (1 - epsilon) * targets + epsilon / targets.shape[0]
 
 
-def smooth_allows_one(targets, epsilon):
-    """Accepts epsilon = 1 (the closed interval of lossfns.functional.smooth_labels)."""
-    if not 0 <= epsilon <= 1:
+def smooth_refuses_one(targets, epsilon):
+    """Refuses epsilon = 1, which torch's label_smoothing and lossfns.functional.smooth_labels accept."""
+    if not 0 <= epsilon < 1:
         raise ValueError("bad epsilon")
+    return (1 - epsilon) * targets + epsilon / targets.shape[1]
+
+
+def smooth_unchecked(targets, epsilon):
+    """Never checks epsilon: 1.5 gives negative 'probabilities'."""
     return (1 - epsilon) * targets + epsilon / targets.shape[1]
 
 
@@ -139,7 +144,8 @@ MISTAKES = [
     ("multi_hot", multi_hot_via_tensor, "multi_hot_empty_and_repeated", "IndexError"),
     ("smooth_labels", smooth_over_wrong_classes, "smooth_labels_values", "values"),
     ("smooth_labels", smooth_rows_as_classes, "smooth_labels_values", "values"),
-    ("smooth_labels", smooth_allows_one, "smooth_labels_bad_epsilon", "ValueError"),
+    ("smooth_labels", smooth_refuses_one, "smooth_labels_values", "raised ValueError"),
+    ("smooth_labels", smooth_unchecked, "smooth_labels_bad_epsilon", "ValueError"),
 ]
 
 
