@@ -1,8 +1,9 @@
 """Autograding time: serial vs parallel, sandboxed vs not, against bare notebook execution.
 
 Usage (from the repository root):
-    .venv/bin/python benchmarks/bench_autograde.py                  # 40 submissions of ch1-es
-    .venv/bin/python benchmarks/bench_autograde.py --assignment ch5-en --submissions 20
+    .venv/bin/python benchmarks/bench_autograde.py       # 40 submissions of the first chapter, in Spanish
+    .venv/bin/python benchmarks/bench_autograde.py --assignment <assignment id> --submissions 20
+    (the assignment ids: .venv/bin/python -m coursework.chapters)
 
 In one temporary course, the same N submissions (the solution notebook, each
 with its own comment so that no verdict is reused from the cache) are
@@ -32,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # benchmark the working tree
+from coursework.chapters import CHAPTERS
 
 
 def make_course(directory: Path, assignment: str, submissions: int, isolated: bool) -> Path:
@@ -92,7 +94,7 @@ def time_nbconvert(directory: Path, assignment: str, count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--assignment", default="ch1-es")
+    parser.add_argument("--assignment", default=CHAPTERS[0].assignment("es"))
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--bare", type=int, default=5, help="notebooks to execute with nbconvert")
     args = parser.parse_args()

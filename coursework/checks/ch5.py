@@ -25,7 +25,7 @@ from ..grading.compare import mismatch
 MIN_ACCURACY = 0.70
 
 
-def _prelu(x, slope):
+def prelu_reference(x, slope):
     """Reference: x (N, H), slope () or (H,) -> (N, H)."""
     return torch.nn.functional.prelu(x, slope.reshape(-1))
 
@@ -50,7 +50,7 @@ def _hidden_per_unit(generator):
 
 
 @functools.cache
-def _corpus_case(lang: str) -> Case:
+def corpus_case(lang: str) -> Case:
     """The chapter's split of corpus ``lang``: (x_train, y_train, x_test), seed 0, expected y_test."""
     corpus = load_corpus(lang)
     split = stratified_split(corpus.labels, fractions=(0.7, 0.15, 0.15), seed=0)
@@ -92,7 +92,7 @@ BEHAVIOURS = [
                  "en": "prelu with one shared slope (shape ()) matches the reference, also for a > 1"},
         fixed=lambda: [Case((_x, torch.tensor(0.25))), Case((_x, torch.tensor(1.5)))],
         hidden=_hidden_shared,
-        reference=_prelu,
+        reference=prelu_reference,
     ),
     Behaviour(
         grade_id="prelu_per_unit", function="prelu", points=1,
@@ -100,7 +100,7 @@ BEHAVIOURS = [
                  "en": "prelu with one slope per unit (shape (H,)) matches the reference"},
         fixed=lambda: [Case((_x, torch.tensor([0.0, 0.25, 1.0, 1.5])))],
         hidden=_hidden_per_unit,
-        reference=_prelu,
+        reference=prelu_reference,
     ),
     Behaviour(
         grade_id="prelu_bad_slope", function="prelu", points=1,
@@ -114,13 +114,13 @@ BEHAVIOURS = [
     Behaviour(
         grade_id="fit_predict_spanish", function="fit_predict", points=2,
         summary=_accuracy_summary("español", "Spanish"),
-        fixed=lambda: [_corpus_case("es")],
+        fixed=lambda: [corpus_case("es")],
         judge=_accurate_enough,
     ),
     Behaviour(
         grade_id="fit_predict_english", function="fit_predict", points=2,
         summary=_accuracy_summary("inglés", "English"),
-        fixed=lambda: [_corpus_case("en")],
+        fixed=lambda: [corpus_case("en")],
         judge=_accurate_enough,
     ),
 ]

@@ -33,7 +33,7 @@ class CheckFailed(AssertionError):
 
 
 class Checker:
-    """Checks for one assignment, e.g. ``check = Checker("ch1-es")``."""
+    """Checks for one assignment: ``check = Checker(assignment)``, then ``check(grade_id)``."""
 
     def __init__(self, assignment: str):
         self.assignment = assignment

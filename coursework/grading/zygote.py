@@ -38,7 +38,8 @@ SCRATCH = "/scratch"  # set by --scratch: the sandbox's scratch tmpfs, or a priv
 
 
 def cross_entropy(input, target):
-    """Mean cross-entropy of logits (N, C) and class indices (N,): given to the ch5 exercise."""
+    """Mean cross-entropy of logits (N, C) and class indices (N,): given to an exercise that trains a
+    classifier (listed in PROVIDED of its check module)."""
     return (torch.logsumexp(input, dim=1) - input.gather(1, target[:, None]).squeeze(1)).mean()
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from coursework.chapters import chapter
-from coursework.checks.ch5 import BEHAVIOURS, BLOCKED, MIN_ACCURACY, PROVIDED, _corpus_case, _prelu
+from coursework.checks.ch5 import BEHAVIOURS, BLOCKED, MIN_ACCURACY, PROVIDED, corpus_case, prelu_reference
 from coursework.grading import Checker
 from lossfns.data.loader import load_corpus
 from lossfns.data.split import stratified_split
@@ -105,11 +105,11 @@ def failing(namespace, grade_ids=GRADE_IDS[:3]):
 
 def test_reference_matches_hand_worked_values():
     x = torch.tensor([[-2.0, -0.5, 0.0, 1.5], [3.0, -1.0, 0.5, -4.0]])
-    torch.testing.assert_close(_prelu(x, torch.tensor(0.25)),
+    torch.testing.assert_close(prelu_reference(x, torch.tensor(0.25)),
                                torch.tensor([[-0.5, -0.125, 0.0, 1.5], [3.0, -0.25, 0.5, -1.0]]))
-    torch.testing.assert_close(_prelu(x, torch.tensor([0.0, 0.25, 1.0, 1.5])),
+    torch.testing.assert_close(prelu_reference(x, torch.tensor([0.0, 0.25, 1.0, 1.5])),
                                torch.tensor([[0.0, -0.125, 0.0, 1.5], [3.0, -0.25, 0.5, -6.0]]))
-    torch.testing.assert_close(_prelu(x, torch.tensor(1.0)), x)  # a = 1 is the identity
+    torch.testing.assert_close(prelu_reference(x, torch.tensor(1.0)), x)  # a = 1 is the identity
 
 
 def test_reference_matches_the_chapter_models_activation():
@@ -117,7 +117,7 @@ def test_reference_matches_the_chapter_models_activation():
     with torch.no_grad():
         model.activation.weight.copy_(torch.tensor([0.0, 0.3, 1.0, 2.0]))
         h = torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
-        torch.testing.assert_close(_prelu(h, model.activation.weight.detach()), model.activation(h))
+        torch.testing.assert_close(prelu_reference(h, model.activation.weight.detach()), model.activation(h))
 
 
 def test_max_of_x_and_slope_x_fails_for_slopes_above_one():
@@ -173,7 +173,7 @@ def test_sign_error_fails_the_value_checks():
 def test_corpus_case_is_the_chapters_split(language):
     corpus = load_corpus(language)
     split = stratified_split(corpus.labels, seed=0)
-    case = _corpus_case(language)
+    case = corpus_case(language)
     x_train, y_train, x_test = case.args
     assert x_train.dtype == x_test.dtype == torch.float32 and y_train.dtype == torch.int64
     assert (len(y_train), len(case.expected)) == (len(split.train), len(split.test))
@@ -194,7 +194,7 @@ def test_the_chapters_model_reaches_the_threshold():
 
     # The chapter's model uses torch's PReLU, which the checks refuse; judge its predictions directly.
     behaviour = next(b for b in BEHAVIOURS if b.grade_id == "fit_predict_spanish")
-    case = _corpus_case("es")
+    case = corpus_case("es")
     assert behaviour.judge(behaviour.expected(case), chapter_model(*case.args)) is None
     assert "not allowed" in str(verdict("fit_predict_spanish", {"fit_predict": chapter_model}))
 
@@ -208,13 +208,13 @@ def test_an_untrained_model_fails_on_accuracy():
     assert failing({"fit_predict": no_step}, GRADE_IDS[3:]) == ["fit_predict_spanish", "fit_predict_english"]
     result = str(verdict("fit_predict_spanish", {"fit_predict": no_step}, "es"))
     assert "exactitud en los textos de prueba" in result and f"< {MIN_ACCURACY:.2f}" in result
-    shape = tuple(_corpus_case("es").args[0].shape)
+    shape = tuple(corpus_case("es").args[0].shape)
     assert f"tensor de forma {shape}" in result  # the call is shown without dumping the data
 
 
 @pytest.mark.parametrize("seen, fails", [("es", "fit_predict_english"), ("en", "fit_predict_spanish")])
 def test_a_hard_coded_vocabulary_size_fails_the_other_corpus(seen, fails):
-    vocab_size = _corpus_case(seen).args[0].shape[1]  # the V the try-it cell printed
+    vocab_size = corpus_case(seen).args[0].shape[1]  # the V the try-it cell printed
 
     def hard_coded(x_train, y_train, x_test, seed=0):
         logits = _train(x_train, y_train, seed, vocab_size=vocab_size)

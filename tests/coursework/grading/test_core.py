@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from coursework.chapters import grading
 from coursework.grading import Checker, CheckFailed
 from coursework.grading.behaviour import Behaviour, Case
 from coursework.grading.compare import mismatch
@@ -16,6 +17,7 @@ from coursework.grading.verdict import cases_of, judge
 from coursework.grading.wire import Opaque, WireError, decode, encode
 
 TOL = {"rtol": 1e-5, "atol": 1e-6}
+ASSIGNMENT = grading("mse_loss")[0].assignment("en")  # its checks call mse_loss and l1_loss
 
 
 class AlwaysEqual:
@@ -148,7 +150,7 @@ def test_each_kind_of_failure_is_worded_in_the_notebook_language(outcome, words)
 
 
 def test_the_in_notebook_check_prints_a_tick_or_raises_without_a_traceback(capsys):
-    check = Checker("ch1-en")
+    check = Checker(ASSIGNMENT)
 
     def l1_loss(input, target, reduction="mean"):
         return {"mean": torch.mean, "sum": torch.sum, "none": lambda x: x}[reduction]((input - target).abs())
@@ -159,7 +161,7 @@ def test_the_in_notebook_check_prints_a_tick_or_raises_without_a_traceback(capsy
         check("l1_loss", {"l1_loss": lambda input, target, reduction="mean": (input - target).abs().sum()})
     assert failure.value._render_traceback_() == str(failure.value).splitlines()
     assert failure.value._render_traceback_()[0].startswith("✗ Failed: l1_loss")
-    with pytest.raises(ValueError, match="expected a grade_id of ch1-en"):
+    with pytest.raises(ValueError, match=f"expected a grade_id of {ASSIGNMENT}"):
         check("no_such_check", {})
 
 
@@ -167,7 +169,7 @@ def test_the_in_notebook_check_refuses_torch_losses_like_grading_and_restores_th
     def mse_loss(input, target, reduction="mean"):
         return torch.nn.functional.mse_loss(input, target, reduction=reduction)
 
-    verdict = Checker("ch1-en").verdict("mse_loss_mean", {"mse_loss": mse_loss})
+    verdict = Checker(ASSIGNMENT).verdict("mse_loss_mean", {"mse_loss": mse_loss})
     assert verdict.points == 0 and "torch.nn.functional.mse_loss is not allowed" in str(verdict)
     x = torch.tensor([1.0, 3.0])
     assert torch.nn.functional.mse_loss(x, torch.zeros(2)) == 5.0  # back to normal outside the check

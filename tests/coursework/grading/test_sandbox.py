@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from coursework.chapters import CHAPTERS
 from coursework.grading import sandbox as sandbox_module
 from coursework.grading.grade import outcomes_of
 from coursework.grading.outcome import Raised, Returned, Unavailable
@@ -142,7 +143,8 @@ def test_hidden_inputs_reach_the_child_only_after_it_answered_the_shown_ones(box
 
 
 def test_importing_the_course_code_fails_with_a_clear_message(box):
-    for module in ("lossfns", "solutions", "coursework.checks.ch1", "keras", "keras.losses", "scipy.special"):
+    for module in ("lossfns", "coursework", "solutions", CHAPTERS[0].checks, "keras", "keras.losses",
+                   "scipy.special"):
         outcome, = run(box, f"def probe():\n    import {module}\n")
         assert isinstance(outcome, Raised) and "cannot be imported when grading" in outcome.message, module
     escape = "import sys\ndef probe():\n    sys.meta_path.pop(0)\n    import keras.losses\n"
