@@ -15,7 +15,7 @@ PIP_ARGS ?=
 export KERAS_BACKEND := torch
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup book serve test bench clean release collect autograde feedback export report
+.PHONY: help setup book serve test bench clean release collect autograde feedback formgrader export report
 
 help:
 	@echo "make book   build the site into _build/html"
@@ -27,6 +27,7 @@ help:
 	@echo "make collect FROM=<folder|zip>  place downloaded submissions in submitted/"
 	@echo "make autograde                  grade every submission (sandboxed, in parallel)"
 	@echo "make feedback                   HTML feedback per student in feedback/"
+	@echo "make formgrader                 JupyterLab for grading the written answers (formgrader)"
 	@echo "make export                     grades.csv (one row per student and chapter)"
 	@echo "make report                     score histograms in reports/grades.png"
 
@@ -74,6 +75,9 @@ autograde: $(STAMP)
 
 feedback: $(STAMP)
 	$(INSTRUCTOR) feedback $(ASSIGNMENT)
+
+formgrader: $(STAMP)
+	$(INSTRUCTOR) formgrader
 
 export: $(STAMP)
 	$(INSTRUCTOR) export

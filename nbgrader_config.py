@@ -19,6 +19,11 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.root = COURSE_ROOT  # the gradebook is COURSE_ROOT/gradebook.db, wherever nbgrader runs
 
+# Feedback pages and formgrader load MathJax from the course, not from a CDN (offline formulas).
+from coursework.instructor.offline_math import use_course_templates
+
+use_course_templates()
+
 # What replaces a solution in the released notebooks: the same in both languages.
 c.ClearSolutions.code_stub = {"python": "raise NotImplementedError()"}
 c.ClearSolutions.text_stub = "✏️ …"

@@ -6,6 +6,7 @@ Run from the course root (``make release``, ``make autograde`` ... call these):
     python -m coursework.instructor collect SOURCE            # a folder or a .zip of downloads
     python -m coursework.instructor autograde [ASSIGNMENT ...] [--workers N] [--force]
     python -m coursework.instructor feedback [ASSIGNMENT ...]
+    python -m coursework.instructor formgrader [JUPYTER OPTION ...]    # manual grading in JupyterLab
     python -m coursework.instructor export [--output grades.csv]
     python -m coursework.instructor report [--output reports/grades.png]
 
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     collect_command.add_argument("source", help="a folder or a .zip of <student-id>_<anything>.ipynb files")
     export_command = commands.add_parser("export", help="write the grades CSV (languages merged)")
     export_command.add_argument("--output", default="grades.csv")
+    formgrader_command = commands.add_parser("formgrader", help="JupyterLab for manual grading (formulas offline)")
+    formgrader_command.add_argument("options", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     report_command = commands.add_parser("report", help="histogram of the scores of each assignment")
     report_command.add_argument("--output", default="reports/grades.png")
     args = parser.parse_args(argv)
@@ -74,6 +77,10 @@ def run(course: Course, args) -> int:
         from .export import export
 
         print(f"Grades written to {export(course, course.root / args.output)}")
+    elif args.command == "formgrader":
+        from .formgrader import run as run_formgrader
+
+        run_formgrader(course.root, *args.options)
     elif args.command == "report":
         from .report import report
 

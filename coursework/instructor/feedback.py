@@ -4,8 +4,8 @@ nbgrader writes feedback/<student>/<assignment>/<notebook>.html from the
 autograded notebook; the verdicts in it are already in the notebook's
 language, and so are the few headings nbgrader's template adds, translated
 here for the Spanish assignments. A submission that could not be read gets a
-short page saying so. (nbgrader's template loads MathJax from a CDN: offline,
-formulas in the feedback show as LaTeX source.)
+short page saying so. Formulas render offline: the pages load the course's copy
+of MathJax from feedback/_static (see ``offline_math``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import nbformat
 
 from ..chapters import parse_assignment
 from .course import Course, CourseError
+from .offline_math import localize
 from .progress import progress
 
 # nbgrader's feedback template speaks English; these are its words on the page.
@@ -59,6 +60,7 @@ def feedback(course: Course, assignment: str) -> list[Path]:
             if not result["success"]:
                 raise CourseError(f"nbgrader could not write the feedback of {student}:\n"
                                    f"{result.get('error', '')[-2000:]}")
+            localize(target, course.feedback)
             if language == "es":
                 _translate(target)
             written.append(target)

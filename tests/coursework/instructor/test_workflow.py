@@ -167,3 +167,54 @@ def test_the_report_draws_one_histogram_per_assignment(graded_course, capsys):
     run(course, "report", "--output", str(course / "reports" / "again.png"))
     table = capsys.readouterr().out
     assert all(assignment in table for assignment in ASSIGNMENTS)
+
+
+def test_feedback_pages_render_their_formulas_offline(graded_course, browser):
+    course, _, _ = graded_course
+    for assignment in ASSIGNMENTS:
+        page = notebook_in(course, "feedback/perfect-" + assignment[-2:], assignment).with_suffix(".html")
+        assert "cdnjs" not in page.read_text(encoding="utf-8")
+        dom = browser(page.as_uri())
+        assert len(dom.select("mjx-container")) >= 5, f"{page.name}: formulas not typeset"
+        assert not dom.select("mjx-merror")
+
+
+def test_formgrader_shows_formulas_offline(graded_course, browser, tmp_path):
+    import os
+    import socket
+    import sqlite3
+    import subprocess
+    import time
+    import urllib.request
+
+    from coursework.instructor.formgrader import jupyter_command
+
+    course, _, _ = graded_course
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = ["--no-browser", "--ip=127.0.0.1", f"--port={port}", "--IdentityProvider.token=",
+               "--ServerApp.password=", f"--ServerApp.runtime_dir={tmp_path / 'runtime'}"]
+    if os.geteuid() == 0:
+        options.append("--allow-root")
+    server = subprocess.Popen(jupyter_command("server", *options), cwd=course, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        with sqlite3.connect(course / "gradebook.db") as db:
+            notebook_id, = db.execute(
+                "SELECT submitted_notebook.id FROM submitted_notebook JOIN submitted_assignment "
+                "ON submitted_notebook.assignment_id = submitted_assignment.id "
+                "WHERE student_id LIKE 'perfect-%' LIMIT 1").fetchone()
+        assert urllib.request.urlopen(f"{base}/static/mathjax/tex-chtml.js", timeout=10).status == 200
+        dom = browser(f"{base}/formgrader/submissions/{notebook_id}/")
+        assert dom.select("mjx-container") and not dom.select("mjx-merror")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
