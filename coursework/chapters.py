@@ -79,12 +79,14 @@ CHAPTERS = (
         id="ch2", number=2, page="02-entropy-kl",
         titles={"es": "Entropía, entropía cruzada y divergencia KL",
                 "en": "Entropy, cross-entropy and KL divergence"},
-        graded=("lossfns.functional.entropy", "lossfns.functional.cross_entropy", "lossfns.functional.kl_div"),
+        graded=("lossfns.functional.entropy", "lossfns.functional.cross_entropy",
+                "lossfns.functional.kl_div"),
     ),
     Chapter(
         id="ch3", number=3, page="03-one-hot",
         titles={"es": "Codificación one-hot", "en": "One-hot encoding"},
-        graded=("lossfns.functional.one_hot", "lossfns.functional.multi_hot", "lossfns.functional.smooth_labels"),
+        graded=("lossfns.functional.one_hot", "lossfns.functional.multi_hot",
+                "lossfns.functional.smooth_labels"),
     ),
     Chapter(
         id="ch4", number=4, page="04-backprop",
@@ -134,7 +136,8 @@ def describe(entry: Chapter) -> str:
     checks = entry.checks.replace(".", "/")
     lines = [f"{entry.id} · chapter {entry.number}: " + " / ".join(entry.titles[lang] for lang in LANGUAGES)]
     lines += [f"  page      {_rel(entry.page_path(lang))}" for lang in LANGUAGES]
-    lines += [f"  exercise  {_rel(entry.solution(lang))} -> {_rel(entry.exercise(lang))}" for lang in LANGUAGES]
+    lines += [f"  exercise  {_rel(entry.solution(lang))} -> {_rel(entry.exercise(lang))}"
+              for lang in LANGUAGES]
     lines += [f"  checks    {checks}.py", f"  tests     {_test_of(ROOT / f'{checks}.py')}"]
     lines += [f"  grades    {name}  ({', '.join(_source_and_tests(name))})" for name in entry.graded]
     return "\n".join(lines)

@@ -77,5 +77,6 @@ def scores(course: Path, assignment: str) -> dict[str, dict[str, float]]:
     result = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for submission in gradebook.find_assignment(assignment).submissions:
-            result[submission.student.id] = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
+            result[submission.student.id] = {g.name: g.score
+                                             for nb in submission.notebooks for g in nb.grades}
     return result

@@ -22,7 +22,8 @@ def test_importing_every_module_of_lossfns_loads_no_tooling():
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     loaded = json.loads(done.stdout)
     assert "lossfns.functional" in loaded and "lossfns.classifier" in loaded  # the probe did import them
-    tooling = [name for name in loaded if name.split(".")[0] in TOOLING or "sandbox" in name or "grading" in name]
+    tooling = [name for name in loaded
+               if name.split(".")[0] in TOOLING or "sandbox" in name or "grading" in name]
     assert not tooling, tooling
 
 
@@ -34,7 +35,8 @@ def test_the_books_execution_cache_ignores_the_grading_tools_and_follows_lossfns
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "lossfns", tmp_path / "lossfns", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "coursework", tmp_path / "coursework", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "coursework", tmp_path / "coursework",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     before = code_hash(tmp_path)
     (tmp_path / "coursework" / "grading" / "verdict.py").write_text("# changed\n", encoding="utf-8")
     (tmp_path / "coursework" / "limits.py").write_text("# changed\n", encoding="utf-8")

@@ -176,7 +176,8 @@ class ExerciseRole(SphinxRole):
         self.env.note_dependency(str(target))
         exercises = REPO / "exercises"
         root = "../" * (self.env.docname.count("/") + 1)
-        node = exercise_link(self.rawtext, refuri=f"{root}exercises/{target.relative_to(exercises).as_posix()}")
+        relative = target.relative_to(exercises).as_posix()
+        node = exercise_link(self.rawtext, refuri=f"{root}exercises/{relative}")
         node += nodes.literal(self.text, self.text) if self.text.endswith(".ipynb") else nodes.Text(self.text)
         return [node], []
 
@@ -232,7 +233,8 @@ def _group_framework_tabs(app: Sphinx, doctree: nodes.document) -> None:
     for cell in cells:
         if len(_framework_tags(cell)) > 1:
             logger.warning(f"framework tabs: expected one of {', '.join(FRAMEWORK_TABS)} per cell, "
-                           f"got {', '.join(_framework_tags(cell))}", location=cell, type="course", subtype="tabs")
+                           f"got {', '.join(_framework_tags(cell))}", location=cell, type="course",
+                           subtype="tabs")
     parents = {id(cell.parent): cell.parent for cell in cells}
     for parent in parents.values():
         for run in _framework_runs(parent):

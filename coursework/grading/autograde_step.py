@@ -40,8 +40,10 @@ class SandboxGrade(NbGraderPreprocessor):
 
     isolated = Bool(True, help="Run student code in bubblewrap (False: unprotected, for benchmarks)."
                     ).tag(config=True)
-    behaviour_timeout = Float(limits.BEHAVIOUR_SECONDS, help="Seconds one behaviour (one test cell) may run.").tag(config=True)
-    total_timeout = Float(limits.NOTEBOOK_SECONDS, help="Seconds all behaviours of one notebook may run.").tag(config=True)
+    behaviour_timeout = Float(limits.BEHAVIOUR_SECONDS,
+                              help="Seconds one behaviour (one test cell) may run.").tag(config=True)
+    total_timeout = Float(limits.NOTEBOOK_SECONDS,
+                          help="Seconds all behaviours of one notebook may run.").tag(config=True)
     course_root = Unicode(".", help="The course's root: .instructor_seed and the cache are found there."
                           ).tag(config=True)
 

@@ -25,7 +25,8 @@ from .course import Course, CourseError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m coursework.instructor", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m coursework.instructor",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--course", default=".", help="the course's root folder (default: here)")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("release", "generate the student notebooks in exercises/ from solutions/"),
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     collect_command.add_argument("source", help="a folder or a .zip of <student-id>_<anything>.ipynb files")
     export_command = commands.add_parser("export", help="write the grades CSV (languages merged)")
     export_command.add_argument("--output", default="grades.csv")
-    formgrader_command = commands.add_parser("formgrader", help="JupyterLab for manual grading (formulas offline)")
+    formgrader_command = commands.add_parser("formgrader",
+                                             help="JupyterLab for manual grading (formulas offline)")
     formgrader_command.add_argument("options", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     report_command = commands.add_parser("report", help="histogram of the scores of each assignment")
     report_command.add_argument("--output", default="reports/grades.png")

@@ -122,7 +122,8 @@ class Vocabulary:
 
 
 def decode_indices(items: Sequence[str], indices: Iterable[int], what: str) -> list[str]:
-    """``items[i]`` for each index i (ints or a 1-D integer tensor); ValueError names ``what`` when out of range."""
+    """``items[i]`` for each index i (ints or a 1-D integer tensor); ValueError names ``what`` when out of
+    range."""
     out = []
     for i in indices:
         i = int(i)

@@ -81,7 +81,8 @@ def test_each_notebook_has_a_setup_cell_parts_with_points_and_one_written_answer
     setup = [c for c in cells if nbgrader_meta(c).get("grade_id") == "setup"]
     assert len(setup) == 1 and f'Checker("{assignment}")' in source(setup[0])
     written = [c for c in cells if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")]
-    assert [(c["cell_type"], nbgrader_meta(c)["grade_id"]) for c in written] == [("markdown", "written_answer")]
+    written_ids = [(c["cell_type"], nbgrader_meta(c)["grade_id"]) for c in written]
+    assert written_ids == [("markdown", "written_answer")]
     word = {"es": "punto", "en": "point"}[language]
     headings = [line for c in cells if c["cell_type"] == "markdown" for line in source(c).splitlines()
                 if line.startswith("## ")]
@@ -112,9 +113,12 @@ def sandbox():
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solutions_score_full_marks_and_released_notebooks_zero(assignment, sandbox):
-    solution = grade_notebook(nbformat.read(path("solutions", assignment), 4), assignment, sandbox, seed=12345)
-    released = grade_notebook(nbformat.read(path("exercises", assignment), 4), assignment, sandbox, seed=12345)
-    assert {g: v.points for g, v in solution.items()} == {g: b.points for g, b in behaviours(assignment).items()}
+    def grade(kind):
+        return grade_notebook(nbformat.read(path(kind, assignment), 4), assignment, sandbox, seed=12345)
+
+    solution, released = grade("solutions"), grade("exercises")
+    points = {g: b.points for g, b in behaviours(assignment).items()}
+    assert {g: v.points for g, v in solution.items()} == points
     assert {g: v.points for g, v in released.items()} == dict.fromkeys(behaviours(assignment), 0.0)
 
 
@@ -125,7 +129,9 @@ def test_solution_notebooks_run_top_to_bottom_as_a_student_would(assignment, tmp
 
     nb = nbformat.read(path("solutions", assignment), 4)
     shutil.copy(path("solutions", assignment), tmp_path)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
     for cell in nb.cells:
         if is_test_cell(cell):
             text = "".join(o.get("text", "") for o in cell.outputs)

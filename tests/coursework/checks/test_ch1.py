@@ -124,5 +124,6 @@ def test_the_released_stub_scores_nothing():
         raise NotImplementedError()
 
     checker = Checker("ch1-es")
-    verdicts = [checker.verdict(g, {"mse_loss": stub, "l1_loss": stub, "huber_loss": stub}) for g in GRADE_IDS]
+    stubs = {"mse_loss": stub, "l1_loss": stub, "huber_loss": stub}
+    verdicts = [checker.verdict(g, stubs) for g in GRADE_IDS]
     assert all(v.points == 0 and "todavía no está implementada" in str(v) for v in verdicts)

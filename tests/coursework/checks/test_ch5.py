@@ -267,6 +267,7 @@ def test_check_cells_describe_their_behaviour(language):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     opening = {"es": "Comprueba que", "en": "Check that"}[language]
     for behaviour in BEHAVIOURS:
-        cell = next(c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == behaviour.grade_id)
+        cell = next(c for c in cells
+                    if c["metadata"].get("nbgrader", {}).get("grade_id") == behaviour.grade_id)
         assert "".join(cell["source"]) == (f'"""{opening} {behaviour.summary[language]}."""\n'
                                            f'check("{behaviour.grade_id}")')

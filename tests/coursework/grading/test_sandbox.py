@@ -90,12 +90,15 @@ def test_a_call_that_never_returns_is_stopped_at_its_time_limit(box):
 
 def test_nothing_a_student_leaves_behind_survives_into_the_next_job(box):
     leave = ("import os, time\ndef probe():\n    if os.fork() == 0:\n        os.setsid()\n"
-             "        time.sleep(30)\n    open(os.path.join(os.environ['HOME'], 'left-over'), 'w').write('x')\n"
+             "        time.sleep(30)\n"
+             "    open(os.path.join(os.environ['HOME'], 'left-over'), 'w').write('x')\n"
              "    return os.getpid()\n")
     value(box, leave)
-    look = ("import os\ndef state(pid):\n    try:\n        return open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[0]\n"
+    look = ("import os\ndef state(pid):\n    try:\n"
+            "        return open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[0]\n"
             "    except OSError:\n        return 'gone'\n"
-            "def probe():\n    pids = [p for p in os.listdir('/proc') if p.isdigit() and state(p) not in ('Z', 'gone')]\n"
+            "def probe():\n"
+            "    pids = [p for p in os.listdir('/proc') if p.isdigit() and state(p) not in ('Z', 'gone')]\n"
             "    return len(pids), os.path.exists(os.path.join(os.environ['HOME'], 'left-over'))\n")
     processes, left_over = value(box, look)
     assert processes == 3  # bubblewrap's init, the zygote, this child (zombies do not count)

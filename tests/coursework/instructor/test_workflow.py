@@ -65,7 +65,8 @@ def json_with(notebook, grade_id, source):
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     put_venv_on_path()
-    course = make_course(tmp_path_factory.mktemp("course"), ASSIGNMENTS, behaviour_timeout=2, total_timeout=20)
+    course = make_course(tmp_path_factory.mktemp("course"), ASSIGNMENTS, behaviour_timeout=2,
+                         total_timeout=20)
 
     def main(argv):
         return cli_main(["--course", str(course), *argv])
@@ -82,7 +83,8 @@ def graded_course(tmp_path_factory):
         bundle.writestr("README.txt", "not a submission")
         bundle.writestr("no-student-id.ipynb", "{}")
     assert main(["collect", str(archive)]) == 0
-    submitted = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (course / "submitted").rglob("*.ipynb")}
+    submitted = {p: hashlib.sha256(p.read_bytes()).hexdigest()
+                 for p in (course / "submitted").rglob("*.ipynb")}
     assert main(["autograde", "--workers", "2"]) == 0
     assert main(["feedback"]) == 0
     assert main(["export", "--output", str(course / "grades.csv")]) == 0
@@ -120,7 +122,8 @@ def test_submitted_notebooks_are_never_modified(graded_course):
 def test_feedback_exists_for_every_student_in_the_notebook_language(graded_course, capsys):
     course, expected, _ = graded_course
     for student, assignment in expected:
-        page = notebook_in(course, f"feedback/{student}", assignment).with_suffix(".html").read_text(encoding="utf-8")
+        page = notebook_in(course, f"feedback/{student}", assignment).with_suffix(".html")
+        page = page.read_text(encoding="utf-8")
         if student.startswith("broken"):
             assert ("no se pudo leer" if assignment.endswith("es") else "could not be read") in page
         elif student.startswith("loops"):
