@@ -20,7 +20,8 @@ plain Markdown:
 
 Any other directive or role is a build warning (an error under -W): nothing MyST-only reaches
 the notebook silently. The page links the file with ``{notebook}`label```, and the theme's
-download menu offers it (``.ipynb``).
+download menu offers it (``.ipynb``). Launch buttons (launch_buttons.py) may add a first cell
+that installs the course package.
 """
 
 from __future__ import annotations
@@ -410,9 +411,11 @@ def _write_notebook(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     chapter = chapter_of(docname)
     if chapter is None or app.builder.format != "html":
         return
+    from launch_buttons import install_cells  # it imports this module
+
     resolver = SphinxResolver(app, docname)
     text = Path(app.env.doc2path(docname)).read_text(encoding="utf8")
-    notebook = to_notebook(text, resolver, chapter)
+    notebook = to_notebook(text, resolver, chapter, first_cells=install_cells(app.config, resolver.language))
     target = Path(app.outdir, NOTEBOOK_DIR, *f"{docname}.ipynb".split("/"))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(nbformat.writes(notebook) + "\n", encoding="utf8")
@@ -452,6 +455,7 @@ class NotebookRole(SphinxRole):
 
 
 def setup(app: Sphinx) -> dict:
+    app.setup_extension("launch_buttons")
     app.add_node(notebook_link, html=(_visit_notebook_link, _depart_notebook_link))
     app.add_role("notebook", NotebookRole())
     app.connect("doctree-resolved", _write_notebook)
