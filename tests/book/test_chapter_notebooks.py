@@ -5,12 +5,13 @@ notebooks of the session's build: valid, without outputs, nothing MyST-only left
 numbers as the HTML page, linked from the page, and one of them run top to bottom.
 """
 
+import html
 import re
 import tempfile
 
 import nbformat
 import pytest
-from booksite import CHAPTERS, LANGUAGES, parse, resolve
+from booksite import CHAPTERS, LANGUAGES, equations, figures, html_of, numbered_references, parse, resolve
 from chapter_notebook import GLUE_IMPORT, Converter, local_glue, to_notebook
 from myst_nb.core.read import read_myst_markdown_notebook
 from nbclient import NotebookClient
@@ -211,20 +212,20 @@ def test_every_chapter_notebook_is_valid_and_without_outputs(site, lang):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_chapter_notebooks_show_the_numbers_of_the_html_page(site, lang):
-    """Equation tags, figure numbers and glued values: as the HTML page shows them."""
+    """Equation tags, figure numbers, {numref} texts and glued values: as the HTML page shows them."""
     for entry in CHAPTERS:
-        html = parse(site / lang / f"{entry.page}.html")
+        page = site / lang / f"{entry.page}.html"
         text = markdown_of(nbformat.read(notebook_file(site, lang, entry.page), as_version=4))
-        equations = [span.get_text(strip=True).rstrip("#").strip("()") for span in html.select("span.eqno")]
-        assert re.findall(r"\\tag\{([^}]*)\}", text) == equations, entry.page
-        figures = [span.get_text(strip=True) for span in html.select("figcaption span.caption-number")]
-        assert re.findall(r"^\*\*(\S+ \d+\.\d+)\.\*\* ", text, re.MULTILINE) == figures, entry.page
+        tags = [f"({tag})" for tag in re.findall(r"\\tag\{([^}]*)\}", text)]
+        assert tags == list(equations(page).values()), entry.page
+        captions = re.findall(r"^\*\*(\S+ \d+\.\d+)\.\*\* ", text, re.MULTILINE)
+        assert captions == list(figures(page).values()), entry.page
+        for _, _, number in numbered_references(page):
+            assert number in text, f"{entry.page}: {number} missing from the notebook"
         position = 0
-        for pasted in html.select("span.pasted-text"):
-            position = text.find(pasted.get_text(), position)
-            assert position >= 0, f"{entry.page}: glued value {pasted.get_text()!r} missing or out of order"
-        for numref in html.select("span.std-numref"):
-            assert numref.get_text() in text, entry.page
+        for pasted in re.findall(r'<span class="pasted-text">([^<]*)</span>', html_of(page)):
+            position = text.find(html.unescape(pasted), position)
+            assert position >= 0, f"{entry.page}: glued value {pasted!r} missing or out of order"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -232,8 +233,8 @@ def test_every_chapter_links_its_notebook_next_to_its_exercise_notebook(site, la
     heading = {"es": "Ejercicios", "en": "Exercises"}[lang]
     for entry in CHAPTERS:
         page = site / lang / f"{entry.page}.html"
-        html = parse(page)
-        links = html.select("a.notebook-link")
+        soup = parse(page)
+        links = soup.select("a.notebook-link")
         assert len(links) == 1, f"{page.name}: expected one chapter-notebook link, got {len(links)}"
         section = links[0].find_parent("section")
         assert section.find(["h2"]).get_text(strip=True).rstrip("#") == heading, page.name
@@ -244,7 +245,7 @@ def test_every_chapter_links_its_notebook_next_to_its_exercise_notebook(site, la
         assert target == notebook_file(site, lang, entry.page).resolve()
         assert nbformat.read(target, as_version=4).metadata.lossfns.language == lang
         # and in the header's download menu, next to the page source
-        menu = [a["href"] for a in html.select(".dropdown-download-buttons a")]
+        menu = [a["href"] for a in soup.select(".dropdown-download-buttons a")]
         assert links[0]["href"] in menu, f"{page.name}: download menu {menu}"
 
 
