@@ -281,7 +281,7 @@ def to_notebook(text: str, resolver: Resolver, chapter: Chapter, first_cells: li
 def local_glue(language: str) -> str:
     """What replaces ``from myst_nb import glue``: in the book, glue hands a value to the text; here it
     only shows the value if asked, so the notebook neither needs myst-nb nor pays for importing it."""
-    return (f"def glue(name, variable, display=True):  # {TEXT[language]['glue']}\n"
+    return (f"\ndef glue(name, variable, display=True):  # {TEXT[language]['glue']}\n"
             "    if display:\n"
             "        from IPython.display import display as show\n\n"
             "        show(variable)\n")
