@@ -98,7 +98,7 @@ class Converter:
     """MyST Markdown (a page of the book) -> Jupyter Markdown, one cell at a time."""
 
     resolver: Resolver
-    roles: dict[str, Callable[[str], str]] = field(default_factory=dict)
+    roles: dict[str, Callable[[str], str]] = field(init=False, repr=False)  # role name -> its plain form
 
     def __post_init__(self):
         xref = self._xref
