@@ -67,13 +67,23 @@ def write_conf(config_yml: Path = REPO / "_config.yml", confdir: Path = BOOK) ->
 
 
 def table_of_contents(lang: str, template: Path = BOOK / "_toc.yml") -> dict:
-    """book/_toc.yml for one language: captions in ``lang``, ``chapters: registry`` -> the chapters."""
+    """book/_toc.yml for one language: captions in ``lang``, ``chapters: registry`` -> the chapters.
+
+    The chapters' part is numbered one level deep, so each chapter page carries its registry
+    number ("2. Entropía...") and Sphinx numbers its figures and equations per chapter (2.1, 2.2,
+    ...; numfig_secnum_depth 1), with {numref} and {eq} reading the same numbers.
+    """
+    numbers = [chapter.number for chapter in CHAPTERS]
+    if numbers != list(range(1, len(CHAPTERS) + 1)):
+        raise ValueError(f"expected the registry's chapters numbered 1, 2, ... in order (the book numbers "
+                         f"them by position), got {numbers}")
     toc = yaml.safe_load(template.read_text(encoding="utf8"))
     for part in toc.get("parts", []):
         if isinstance(part.get("caption"), dict):
             part["caption"] = part["caption"][lang]
         if part.get("chapters") == "registry":
             part["chapters"] = [{"file": chapter.page} for chapter in CHAPTERS]
+            part["numbered"] = 1
     return toc
 
 

@@ -1,113 +1,22 @@
 """The built site works offline in a real browser, in both languages.
 
-One session-wide build of both languages (warnings are errors) into a temporary directory,
-shared by the xdist workers through a file lock and reusing the repository's execution
-cache. The pages are then checked as files (links, images, head tags, no external
-resources) and in headless Chromium (MathJax typesets the math, search finds pages, the
-root chooser remembers the language).
+The pages of the session's build (tests/book/conftest.py) are checked as files (links,
+images, head tags, no external resources) and in headless Chromium (MathJax typesets the
+math, search finds pages, the root chooser remembers the language).
 """
 
-import functools
-import http.server
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import threading
-from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import pytest
-from bs4 import BeautifulSoup
-from filelock import FileLock
+from booksite import CHAPTERS, LANGUAGES, chapter_pages, html_pages, is_external, parse, resolve
 
-from coursework.chapters import CHAPTERS, LANGUAGES, grading
+from coursework.chapters import grading
 
-REPO = Path(__file__).resolve().parents[2]
 CHAPTER = grading("kl_div")[0].page  # a page with math, figures and citations
 # Building from a cold execution cache runs every page's kernel; the first test pays for it.
 pytestmark = pytest.mark.timeout(900)
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-quic",
-                  "--disable-sync", "--disable-dev-shm-usage", "--virtual-time-budget=15000"]
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory, worker_id) -> Path:
-    """Build both languages once per test session, whichever worker asks first."""
-    shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        shared = shared.parent  # common to all xdist workers
-    root, report = shared / "book-site", shared / "book-site.json"
-    with FileLock(str(shared / "book-site.lock")):
-        if not report.is_file():
-            result = subprocess.run(
-                [sys.executable, str(REPO / "scripts" / "build_book.py"), "--quiet",
-                 "--out", str(root / "html"), "--doctrees", str(root / "doctrees")],
-                check=False, cwd=REPO, capture_output=True, text=True,
-                env=dict(os.environ, KERAS_BACKEND="torch"))
-            report.write_text(json.dumps({"returncode": result.returncode,
-                                          "output": result.stdout + result.stderr}))
-    built = json.loads(report.read_text())
-    assert built["returncode"] == 0, "book build failed:\n" + built["output"][-6000:]
-    return root / "html"
-
-
-@pytest.fixture(scope="session")
-def server(site):
-    """Serve the site on a free local port (pages need http:// for MathJax fonts and search)."""
-    handler = functools.partial(QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/"
-    httpd.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
-@pytest.fixture
-def browser(tmp_path):
-    """Return dump_dom(url): the DOM after the page's scripts ran, in a fresh Chromium profile."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("chromium not found: run `make test` (installs it) or scripts/ensure-debs.sh chromium")
-
-    def dump_dom(url: str) -> BeautifulSoup:
-        result = subprocess.run(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
-            check=False, capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr[-2000:]
-        return BeautifulSoup(result.stdout, "html.parser")
-
-    return dump_dom
-
-
-def html_pages(site: Path) -> list[Path]:
-    return sorted(site.rglob("*.html"))
-
-
-def chapter_pages(site: Path, lang: str) -> list[Path]:
-    return sorted((site / lang).glob("0*.html"))
-
-
-def parse(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf8"), "html.parser")
-
-
-def resolve(page: Path, href: str) -> Path:
-    """The file a relative link on `page` points to (query and fragment dropped)."""
-    return (page.parent / unquote(urlsplit(href).path)).resolve()
-
-
-def is_external(url: str) -> bool:
-    return bool(re.match(r"^(https?:)?//", url.strip(), re.IGNORECASE))
 
 
 # --- pages as files -----------------------------------------------------------------------
@@ -190,6 +99,7 @@ def test_chapter_figures_have_alt_text_and_nonempty_image_files(site, lang):
 
 
 def test_no_page_loads_scripts_styles_or_images_from_another_host(site):
+    # The build itself ran with every HTTP(S) proxy pointing at a closed port (conftest.py).
     offenders = []
     for page in html_pages(site):
         soup = parse(page)
@@ -199,6 +109,9 @@ def test_no_page_loads_scripts_styles_or_images_from_another_host(site):
                 url = element.get(attr)
                 if url and is_external(url):
                     offenders.append(f"{page.relative_to(site)}: <{tag} {attr}={url}>")
+        for script in soup.find_all("script", src=False):  # inline code that would fetch a URL
+            urls = re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}/[^\s'\"]*", script.get_text())
+            offenders += [f"{page.relative_to(site)}: inline <script> with {url}" for url in urls]
     css_url = re.compile(r"(?:url\(|@import\s+)['\"]?([^'\")\s]+)")
     for stylesheet in site.rglob("*.css"):
         for url in css_url.findall(stylesheet.read_text(errors="ignore")):
