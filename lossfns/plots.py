@@ -23,11 +23,11 @@ _TEXT = {
         "activations": "ReLU, LeakyReLU and learned PReLU", "slopes": "Learned PReLU slopes",
         "slope": "slope a (negative side)", "units": "hidden units", "init": "initial value",
         "learned": "learned PReLU", "median": "median", "unit": "hidden unit", "sorted": "sorted by slope",
-        "linear": "a = 1 (linear)", "val_loss": "validation loss (cross-entropy)",
+        "linear": "a = 1 (linear)",
         "val_accuracy": "validation accuracy", "training": "training", "compare": "Validation curves per activation",
         "spread": "line: mean over {n} seeds; band: lowest to highest",
         "slope_history": "PReLU slopes during training", "range": "range over the units",
-        "bound": "bound: {init:g} + lr × steps (Adam moves ≈ lr per step)",
+        "bound": "{init:g} + lr × steps (Adam moves ≈ lr per step)", "loss_both": "cross-entropy loss",
     },
     "es": {
         "epoch": "época", "loss": "pérdida de entropía cruzada", "accuracy": "exactitud",
@@ -37,11 +37,12 @@ _TEXT = {
         "slope": "pendiente a (lado negativo)", "units": "unidades ocultas", "init": "valor inicial",
         "learned": "PReLU aprendida", "median": "mediana", "unit": "unidad oculta",
         "sorted": "ordenadas por pendiente", "linear": "a = 1 (lineal)",
-        "val_loss": "pérdida de validación (entropía cruzada)", "val_accuracy": "exactitud de validación",
+        "val_accuracy": "exactitud de validación",
         "training": "entrenamiento", "compare": "Curvas de validación por activación",
         "spread": "línea: media de {n} semillas; banda: de la menor a la mayor",
         "slope_history": "Pendientes PReLU durante el entrenamiento", "range": "rango entre las unidades",
-        "bound": "cota: {init:g} + lr × pasos (Adam avanza ≈ lr por paso)",
+        "bound": "{init:g} + lr × pasos (Adam avanza ≈ lr por paso)",
+        "loss_both": "pérdida de entropía cruzada",
     },
 }
 
@@ -211,8 +212,9 @@ def _mean_and_range(runs: Sequence, name: str) -> tuple[torch.Tensor, torch.Tens
 def plot_activation_comparison(runs_by_model, *, lang: str = "es") -> Figure:
     """Validation loss and accuracy per epoch of several models, each trained with several seeds.
 
-    Each model gets one colour: its mean over the runs as a line and the range (lowest to highest
-    run at every epoch) as a band; on the loss panel a dashed line gives the mean training loss.
+    Each model gets one colour: its mean validation curve over the runs as a solid line and the
+    range (lowest to highest run at every epoch) as a band; on the loss panel a dashed line gives
+    its mean training loss.
 
     Args:
         runs_by_model: ``{name: [history, ...]}``, the name as it should appear in the legend and
@@ -220,7 +222,7 @@ def plot_activation_comparison(runs_by_model, *, lang: str = "es") -> Figure:
         lang: ``'es'`` or ``'en'`` for the labels.
 
     Returns:
-        A Figure with two axes (validation loss, validation accuracy).
+        A Figure with two axes (training and validation loss, validation accuracy).
 
     Raises:
         ValueError: no models, a model without runs, runs of different lengths or without
@@ -231,7 +233,7 @@ def plot_activation_comparison(runs_by_model, *, lang: str = "es") -> Figure:
         ...      "val_loss": [1.1, 0.9], "val_accuracy": [0.4, 0.6]}
         >>> fig = plot_activation_comparison({"ReLU": [h, h], "PReLU": [h]}, lang="en")
         >>> [ax.get_ylabel() for ax in fig.axes]
-        ['validation loss (cross-entropy)', 'validation accuracy']
+        ['cross-entropy loss', 'validation accuracy']
     """
     text = _text(lang)
     if not runs_by_model:
@@ -258,8 +260,9 @@ def plot_activation_comparison(runs_by_model, *, lang: str = "es") -> Figure:
             ax.plot(epochs, mean.numpy(), color=color, label=name)
         train_mean = _mean_and_range(runs, "train_loss")[0]
         loss_ax.plot(epochs, train_mean.numpy(), color=color, linestyle="--", linewidth=1)
+    loss_ax.plot([], [], color="black", label=text["validation"])
     loss_ax.plot([], [], color="black", linestyle="--", linewidth=1, label=text["training"])
-    for ax, key in ((loss_ax, "val_loss"), (acc_ax, "val_accuracy")):
+    for ax, key in ((loss_ax, "loss_both"), (acc_ax, "val_accuracy")):
         ax.set_xlabel(text["epoch"])
         ax.set_ylabel(text[key])
         ax.grid(alpha=0.3)
@@ -278,8 +281,9 @@ def plot_slope_history(slopes_by_epoch, *, lang: str = "es", init: float = 0.25,
             e.g. collected with ``train(..., on_epoch_end=...)``.
         lang: ``'es'`` or ``'en'`` for the labels.
         init: the slopes' value before training (drawn at epoch 0).
-        lr, steps_per_epoch: with both, draw the line ``init + lr * steps``, the farthest Adam can
-            carry a parameter whose gradient keeps its sign (each step moves it by about ``lr``).
+        lr, steps_per_epoch: with both, draw the line ``init + lr * steps``: where a slope would be if
+            every step moved it up by exactly ``lr``, as Adam roughly does while the gradient keeps
+            its sign.
 
     Returns:
         A Figure with one axis.

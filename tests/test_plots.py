@@ -85,7 +85,7 @@ OTHER = History(train_loss=[0.8, 0.4, 0.2], train_accuracy=[0.5, 0.8, 0.95],
 def test_plot_activation_comparison_draws_mean_and_range_over_seeds():
     fig = plot_activation_comparison({"lineal": [HISTORY, OTHER], "PReLU": [OTHER]}, lang="es")
     loss_ax, acc_ax = fig.axes
-    assert loss_ax.get_ylabel() == "pérdida de validación (entropía cruzada)"
+    assert loss_ax.get_ylabel() == "pérdida de entropía cruzada"
     assert acc_ax.get_ylabel() == "exactitud de validación"
     lines = {line.get_label(): line for line in acc_ax.get_lines()}
     expected = [(a + b) / 2 for a, b in zip(HISTORY.val_accuracy, OTHER.val_accuracy)]
@@ -100,7 +100,7 @@ def test_plot_activation_comparison_draws_mean_and_range_over_seeds():
     assert list(dashed[0].get_ydata()) == pytest.approx([(a + b) / 2 for a, b in zip(HISTORY.train_loss,
                                                                                        OTHER.train_loss)])
     legend = [t.get_text() for t in loss_ax.get_legend().get_texts()]
-    assert legend == ["lineal", "PReLU", "entrenamiento"]
+    assert legend == ["lineal", "PReLU", "validación", "entrenamiento"]
     assert "2 semillas" in fig.get_suptitle()
 
 
@@ -123,7 +123,7 @@ def test_plot_slope_history_median_range_and_adam_bound():
     lines = {line.get_label(): line for line in ax.get_lines()}
     assert list(lines["median"].get_xdata()) == [0, 1, 2]
     assert list(lines["median"].get_ydata()) == pytest.approx([0.25, 0.4, 0.9])
-    bound = next(line for label, line in lines.items() if label.startswith("bound"))
+    bound = next(line for label, line in lines.items() if "lr × steps" in label)
     assert list(bound.get_ydata()) == pytest.approx([0.25, 0.45, 0.65])
     assert len([line for line in ax.get_lines() if line.get_label().startswith("_")]) >= 3  # one per unit
     assert ax.get_xlabel() == "epoch" and "a = 1 (linear)" in lines
@@ -133,7 +133,7 @@ def test_plot_slope_history_spanish_and_list_input_without_bound():
     fig = plot_slope_history([torch.tensor([0.3]), torch.tensor([0.35])], lang="es")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "época" and ax.get_title() == "Pendientes PReLU durante el entrenamiento"
-    assert not any(line.get_label().startswith("cota") for line in ax.get_lines())
+    assert not any("lr ×" in line.get_label() for line in ax.get_lines())
     with pytest.raises(ValueError, match=r"expected slopes of shape \(epochs, units\)"):
         plot_slope_history([])
     with pytest.raises(ValueError, match="expected both lr and steps_per_epoch or neither"):
