@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import torch
 from matplotlib.figure import Figure
 
-__all__ = ["plot_confusion_matrix", "plot_learning_curves", "plot_prelu_slopes"]
+__all__ = ["plot_activation_comparison", "plot_confusion_matrix", "plot_learning_curves", "plot_prelu_slopes",
+           "plot_slope_history"]
 
 _TEXT = {
     "en": {
@@ -21,7 +22,12 @@ _TEXT = {
         "true": "true class", "predicted": "predicted class", "confusion": "Confusion matrix",
         "activations": "ReLU, LeakyReLU and learned PReLU", "slopes": "Learned PReLU slopes",
         "slope": "slope a (negative side)", "units": "hidden units", "init": "initial value",
-        "learned": "learned PReLU", "median": "median", "unit": "hidden unit",
+        "learned": "learned PReLU", "median": "median", "unit": "hidden unit", "sorted": "sorted by slope",
+        "linear": "a = 1 (linear)",
+        "val_accuracy": "validation accuracy", "training": "training", "compare": "Validation curves per activation",
+        "spread": "line: mean over {n} seeds; band: lowest to highest",
+        "slope_history": "PReLU slopes during training", "range": "range over the units",
+        "bound": "{init:g} + lr × steps (Adam moves ≈ lr per step)", "loss_both": "cross-entropy loss",
     },
     "es": {
         "epoch": "época", "loss": "pérdida de entropía cruzada", "accuracy": "exactitud",
@@ -30,6 +36,13 @@ _TEXT = {
         "activations": "ReLU, LeakyReLU y PReLU aprendida", "slopes": "Pendientes PReLU aprendidas",
         "slope": "pendiente a (lado negativo)", "units": "unidades ocultas", "init": "valor inicial",
         "learned": "PReLU aprendida", "median": "mediana", "unit": "unidad oculta",
+        "sorted": "ordenadas por pendiente", "linear": "a = 1 (lineal)",
+        "val_accuracy": "exactitud de validación",
+        "training": "entrenamiento", "compare": "Curvas de validación por activación",
+        "spread": "línea: media de {n} semillas; banda: de la menor a la mayor",
+        "slope_history": "Pendientes PReLU durante el entrenamiento", "range": "rango entre las unidades",
+        "bound": "{init:g} + lr × pasos (Adam avanza ≈ lr por paso)",
+        "loss_both": "pérdida de entropía cruzada",
     },
 }
 
@@ -133,8 +146,8 @@ def plot_prelu_slopes(slopes, *, lang: str = "es", leaky_slope: float = 0.01, in
 
     Left: the activation functions on [-3, 3]: ReLU (:math:`a = 0`), LeakyReLU (:math:`a` =
     ``leaky_slope``) and PReLU with the learned slope (one line per hidden unit for per-channel
-    slopes, the median in bold). Right: the learned slope of every hidden unit as bars, with the
-    initial value and the ReLU/LeakyReLU slopes as reference lines.
+    slopes, the median in bold). Right: the learned slope of every hidden unit as bars, with
+    :math:`a = 1` (the identity), the initial value and the ReLU/LeakyReLU slopes as reference lines.
 
     Args:
         slopes: learned slopes, shape (H,) or (1,), e.g. ``PReLUClassifier.slopes``.
@@ -179,12 +192,141 @@ def plot_prelu_slopes(slopes, *, lang: str = "es", leaky_slope: float = 0.01, in
     left.grid(alpha=0.3)
     order = torch.argsort(slopes)
     right.bar(range(slopes.numel()), slopes[order].numpy(), color="tab:orange")
+    right.axhline(1, color="tab:green", linestyle="-.", label=text["linear"])
     right.axhline(init, color="grey", linestyle=":", label=f"{text['init']} ({init:g})")
     right.axhline(leaky_slope, color="tab:blue", linestyle="--", label=f"LeakyReLU ({leaky_slope:g})")
     right.axhline(0, color="black", linewidth=1, label="ReLU (0)")
-    right.set_xlabel(f"{text['units']} ({'sorted by slope' if lang == 'en' else 'ordenadas por pendiente'})")
+    right.set_xlabel(f"{text['units']} ({text['sorted']})")
     right.set_ylabel(text["slope"])
     right.set_title(text["slopes"])
     right.legend(fontsize="small")
     right.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def _mean_and_range(runs: Sequence, name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    values = torch.tensor([_get(run, name) for run in runs], dtype=torch.float64)
+    return values.mean(dim=0), values.min(dim=0).values, values.max(dim=0).values
+
+
+def plot_activation_comparison(runs_by_model, *, lang: str = "es") -> Figure:
+    """Validation loss and accuracy per epoch of several models, each trained with several seeds.
+
+    Each model gets one colour: its mean validation curve over the runs as a solid line and the
+    range (lowest to highest run at every epoch) as a band; on the loss panel a dashed line gives
+    its mean training loss.
+
+    Args:
+        runs_by_model: ``{name: [history, ...]}``, the name as it should appear in the legend and
+            one ``History`` (or dict) per seed, all with the same number of epochs and validation data.
+        lang: ``'es'`` or ``'en'`` for the labels.
+
+    Returns:
+        A Figure with two axes (training and validation loss, validation accuracy).
+
+    Raises:
+        ValueError: no models, a model without runs, runs of different lengths or without
+            validation data; unknown ``lang``.
+
+    Example:
+        >>> h = {"train_loss": [1.0, 0.5], "train_accuracy": [0.5, 0.8],
+        ...      "val_loss": [1.1, 0.9], "val_accuracy": [0.4, 0.6]}
+        >>> fig = plot_activation_comparison({"ReLU": [h, h], "PReLU": [h]}, lang="en")
+        >>> [ax.get_ylabel() for ax in fig.axes]
+        ['cross-entropy loss', 'validation accuracy']
+    """
+    text = _text(lang)
+    if not runs_by_model:
+        raise ValueError("expected at least one model with its runs, got none")
+    lengths = set()
+    for name, runs in runs_by_model.items():
+        if not runs:
+            raise ValueError(f"expected at least one run of model {name!r}, got none")
+        for run in runs:
+            if not _get(run, "val_loss"):
+                raise ValueError(f"expected runs with validation curves, got one without for {name!r}")
+            lengths |= {len(_get(run, key)) for key in ("train_loss", "val_loss", "val_accuracy")}
+    if len(lengths) != 1:
+        raise ValueError(f"expected every run to have the same number of epochs, got {sorted(lengths)}")
+    seeds = max(len(runs) for runs in runs_by_model.values())
+    epochs = range(1, lengths.pop() + 1)
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    for (name, runs), color in zip(runs_by_model.items(), ("tab:gray", "tab:blue", "tab:orange", "tab:green",
+                                                             "tab:red", "tab:purple")):
+        for ax, key in ((loss_ax, "val_loss"), (acc_ax, "val_accuracy")):
+            mean, low, high = _mean_and_range(runs, key)
+            ax.fill_between(epochs, low.numpy(), high.numpy(), color=color, alpha=0.2, linewidth=0)
+            ax.plot(epochs, mean.numpy(), color=color, label=name)
+        train_mean = _mean_and_range(runs, "train_loss")[0]
+        loss_ax.plot(epochs, train_mean.numpy(), color=color, linestyle="--", linewidth=1)
+    loss_ax.plot([], [], color="black", label=text["validation"])
+    loss_ax.plot([], [], color="black", linestyle="--", linewidth=1, label=text["training"])
+    for ax, key in ((loss_ax, "loss_both"), (acc_ax, "val_accuracy")):
+        ax.set_xlabel(text["epoch"])
+        ax.set_ylabel(text[key])
+        ax.grid(alpha=0.3)
+    loss_ax.legend(fontsize="small")
+    acc_ax.legend(fontsize="small")
+    fig.suptitle(f"{text['compare']} ({text['spread'].format(n=seeds)})", fontsize="medium")
+    return fig
+
+
+def plot_slope_history(slopes_by_epoch, *, lang: str = "es", init: float = 0.25, lr: float | None = None,
+                       steps_per_epoch: int | None = None) -> Figure:
+    """How the PReLU slopes moved during training: every unit, their median and their range per epoch.
+
+    Args:
+        slopes_by_epoch: (E, H) slopes after each of E epochs (a tensor or a list of (H,) tensors),
+            e.g. collected with ``train(..., on_epoch_end=...)``.
+        lang: ``'es'`` or ``'en'`` for the labels.
+        init: the slopes' value before training (drawn at epoch 0).
+        lr, steps_per_epoch: with both, draw the line ``init + lr * steps``: where a slope would be if
+            every step moved it up by exactly ``lr``, as Adam roughly does while the gradient keeps
+            its sign.
+
+    Returns:
+        A Figure with one axis.
+
+    Raises:
+        ValueError: no epochs or no units; only one of ``lr`` and ``steps_per_epoch``; unknown ``lang``.
+
+    Example:
+        >>> import torch
+        >>> fig = plot_slope_history(torch.tensor([[0.3, 0.4], [0.5, 0.7]]), lang="en")
+        >>> fig.axes[0].get_xlabel()
+        'epoch'
+    """
+    text = _text(lang)
+    if isinstance(slopes_by_epoch, torch.Tensor):
+        slopes = slopes_by_epoch.detach().double()
+    else:
+        slopes = torch.stack([torch.as_tensor(s).detach().double().reshape(-1) for s in slopes_by_epoch]) \
+            if len(slopes_by_epoch) else torch.empty(0, 0)
+    if slopes.dim() != 2 or slopes.numel() == 0:
+        raise ValueError(f"expected slopes of shape (epochs, units) with at least one of each, "
+                         f"got shape {tuple(slopes.shape)}")
+    if (lr is None) != (steps_per_epoch is None):
+        raise ValueError(f"expected both lr and steps_per_epoch or neither, got lr={lr}, "
+                         f"steps_per_epoch={steps_per_epoch}")
+    slopes = torch.cat([torch.full((1, slopes.shape[1]), float(init), dtype=torch.float64), slopes])
+    epochs = range(slopes.shape[0])
+    fig = Figure(figsize=(6.4, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for unit in slopes.T:
+        ax.plot(epochs, unit.numpy(), color="tab:orange", alpha=0.25, linewidth=0.8)
+    ax.fill_between(epochs, slopes.min(dim=1).values.numpy(), slopes.max(dim=1).values.numpy(),
+                    color="tab:orange", alpha=0.15, linewidth=0, label=text["range"])
+    ax.plot(epochs, slopes.median(dim=1).values.numpy(), color="tab:orange", linewidth=2.5,
+            label=text["median"])
+    if lr is not None:
+        ax.plot(epochs, [init + lr * steps_per_epoch * e for e in epochs], color="0.3", linestyle="--",
+                label=text["bound"].format(init=init))
+    ax.axhline(1, color="tab:green", linestyle="-.", label=text["linear"])
+    ax.axhline(0, color="black", linewidth=1, label="ReLU (0)")
+    ax.set_xlabel(text["epoch"])
+    ax.set_ylabel(text["slope"])
+    ax.set_title(text["slope_history"])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
     return fig

@@ -130,9 +130,11 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Cal
     return float(loss_fn(logits, y)), float((logits.argmax(dim=1) == y).double().mean())
 
 
-def _optimizer(model: nn.Module, name: str, lr: float, weight_decay: float, momentum: float):
+def _optimizer(model: nn.Module, name: str, lr: float, weight_decay: float, momentum: float,
+               decay_slopes: bool = False):
     # He et al. (2015) keep PReLU slopes out of weight decay: it would push them to 0 (plain ReLU).
-    slopes = {id(p) for m in model.modules() if isinstance(m, nn.PReLU) for p in m.parameters()}
+    slopes = set() if decay_slopes else \
+        {id(p) for m in model.modules() if isinstance(m, nn.PReLU) for p in m.parameters()}
     decayed = [p for p in model.parameters() if id(p) not in slopes]
     kept = [p for p in model.parameters() if id(p) in slopes]
     groups = [{"params": decayed, "weight_decay": weight_decay}, {"params": kept, "weight_decay": 0.0}]
@@ -146,19 +148,23 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *,
           validation: tuple[torch.Tensor, torch.Tensor] | None = None, epochs: int = 30, batch_size: int = 32,
           lr: float = 1e-2, optimizer: str = "adam", weight_decay: float = 0.0, momentum: float = 0.9,
           seed: int = 0, num_threads: int | None = None, loss_fn: Callable | None = None,
+          decay_slopes: bool = False, on_epoch_end: Callable[[int, nn.Module], None] | None = None,
           verbose: bool = True, file=None) -> History:
     r"""Train a classifier with mini-batches and record loss/accuracy per epoch.
 
     Each epoch shuffles the training rows, and for every batch of ``batch_size`` rows
     minimises
 
-    .. math:: \frac{1}{B}\sum_{n=1}^{B} -\log \operatorname{softmax}(z_n)_{y_n}
+    .. math:: \frac{1}{N}\sum_{i=1}^{N} -\log \operatorname{softmax}(z_i)_{c_i}
               + \frac{\lambda}{2}\lVert w \rVert^2
 
-    (``cross_entropy`` with 'mean' reduction; the L2 term is the optimiser's ``weight_decay``
-    λ, applied to every parameter except PReLU slopes). After each epoch the model is
-    evaluated in eval mode (no dropout) on the whole training set and on ``validation``, so
-    train and validation curves are measured the same way.
+    (``cross_entropy`` with 'mean' reduction over the N rows of the batch; the L2 term is the
+    optimiser's ``weight_decay`` λ, applied to every parameter except PReLU slopes unless
+    ``decay_slopes``). Both optimisers add λw to the gradient: for SGD that is exactly the
+    gradient of (λ/2)‖w‖²; Adam then rescales it per parameter with the rest of the gradient
+    (coupled L2, not AdamW's decoupled decay). After each epoch the model is evaluated in eval
+    mode (no dropout) on the whole training set and on ``validation``, so train and validation
+    curves are measured the same way.
 
     The run happens inside :func:`deterministic` (``seed``, ``num_threads``): the same
     model initial state, data, options, seed and thread count give identical histories.
@@ -178,6 +184,10 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *,
         seed: seed of shuffling and dropout.
         num_threads: CPU threads during training (``None`` keeps torch's current setting).
         loss_fn: ``loss_fn(logits, target) -> scalar``; default ``lossfns.functional.cross_entropy``.
+        decay_slopes: also apply ``weight_decay`` to the PReLU slopes (He et al. do not; the
+            book compares both).
+        on_epoch_end: called as ``on_epoch_end(epoch, model)`` after every epoch (1-based), once
+            the epoch's losses are recorded, e.g. to keep the PReLU slopes of every epoch.
         verbose: print a progress line (False silences it).
         file: where the progress goes (default ``sys.stdout``). On a terminal, tqdm's bar;
             elsewhere (notebooks, logs) at most about ten plain lines.
@@ -215,7 +225,7 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *,
     history = History()
     start = time.perf_counter()
     with deterministic(seed, num_threads=num_threads):
-        opt = _optimizer(model, optimizer, lr, weight_decay, momentum)
+        opt = _optimizer(model, optimizer, lr, weight_decay, momentum, decay_slopes)
         n = x_train.shape[0]
         for epoch in range(1, epochs + 1):
             model.train()
@@ -236,5 +246,7 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *,
                 history.val_accuracy.append(val_acc)
                 message += f" | val loss {val_loss:.4f} val acc {val_acc:.3f}"
             progress.update(epoch, message)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, model)
     history.seconds = time.perf_counter() - start
     return history

@@ -112,6 +112,29 @@ def test_classifier_save_and_load_round_trip(tmp_path, trained):
     assert loaded.split is None
 
 
+def test_classifier_baseline_activation_is_trained_saved_and_loaded(tmp_path):
+    result = train_classifier("en", seed=0, epochs=2, activation="relu")
+    assert result.model.activation_name == "relu" and result.config["activation"] == "relu"
+    path = tmp_path / "relu.pt"
+    result.save(path)
+    loaded = ClassifierResult.load(path)
+    assert loaded.model.activation_name == "relu"
+    texts = load_corpus("en").texts[:10]
+    torch.testing.assert_close(loaded.predict_proba(texts), result.predict_proba(texts), rtol=0, atol=0)
+
+
+def test_classifier_default_activation_is_prelu():
+    assert DEFAULTS["activation"] == "prelu"
+    assert train_classifier("es", epochs=1).model.activation_name == "prelu"
+
+
+def test_cli_activation_option(capsys):
+    assert main(["train", "--lang", "en", "--epochs", "2", "--quiet", "--activation", "linear"]) == 0
+    assert "test accuracy: " in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["train", "--activation", "tanh"])
+
+
 def test_classifier_load_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="expected a model file .* got no such file"):
         ClassifierResult.load(tmp_path / "missing.pt")

@@ -91,6 +91,44 @@ def test_weight_decay_shrinks_weights_geometrically_but_not_prelu_slopes():
     torch.testing.assert_close(model.slopes, slopes0)
 
 
+def test_decay_slopes_shrinks_the_prelu_slopes_too():
+    x, y = toy_data()
+    model = fresh_model()
+    weight0, slopes0 = model.hidden.weight.detach().clone(), model.slopes
+    zero_loss = lambda logits, target: (logits * 0.0).sum()
+    train(model, x, y, epochs=2, batch_size=40, lr=0.1, weight_decay=0.5, optimizer="sgd", momentum=0.0,
+          loss_fn=zero_loss, decay_slopes=True, verbose=False)
+    shrink = (1 - 0.1 * 0.5) ** (2 * 3)
+    torch.testing.assert_close(model.hidden.weight, weight0 * shrink)
+    torch.testing.assert_close(model.slopes, slopes0 * shrink)
+
+
+def test_adam_weight_decay_is_l2_added_to_the_gradient_before_the_adaptive_scaling():
+    x, y = toy_data()
+    model, reference = fresh_model(dropout=0.0), fresh_model(dropout=0.0)
+    train(model, x, y, epochs=1, batch_size=200, lr=0.01, weight_decay=0.3, verbose=False)
+    # One full-batch step of torch's Adam on cross-entropy + (λ/2)‖w‖² over every parameter but the slopes.
+    decayed = [p for name, p in reference.named_parameters() if not name.startswith("activation")]
+    opt = torch.optim.Adam(reference.parameters(), lr=0.01)
+    loss = torch.nn.functional.cross_entropy(reference(x), y)
+    loss = loss + 0.15 * sum((p ** 2).sum() for p in decayed)
+    loss.backward()
+    opt.step()
+    for a, b in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_on_epoch_end_is_called_after_every_epoch_with_the_model():
+    x, y = toy_data()
+    model, calls = fresh_model(), []
+    history = train(model, x, y, epochs=3, lr=0.05, verbose=False,
+                    on_epoch_end=lambda epoch, m: calls.append((epoch, m is model, m.slopes)))
+    assert [c[0] for c in calls] == [1, 2, 3] and all(c[1] for c in calls)
+    assert not torch.equal(calls[0][2], calls[2][2])  # the slopes moved between epochs
+    torch.testing.assert_close(calls[-1][2], model.slopes)
+    assert history.epochs == 3
+
+
 def test_train_without_validation_leaves_validation_lists_empty():
     x, y = toy_data()
     history = train(fresh_model(), x, y, epochs=2, verbose=False)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["PReLUClassifier"]
+__all__ = ["ACTIVATIONS", "PReLUClassifier"]
+
+#: Hidden activations the classifier can use: the course's PReLU, and two baselines to compare it with.
+ACTIVATIONS = ("prelu", "relu", "linear")
 
 
 class PReLUClassifier(nn.Module):
@@ -24,6 +27,10 @@ class PReLUClassifier(nn.Module):
     a fixed small :math:`a` (0.01 in torch). The model returns raw logits: pair it with
     ``cross_entropy`` (which applies log-softmax itself), not with a softmax layer.
 
+    For comparisons, ``activation='relu'`` (:math:`a = 0`, nothing learned) or
+    ``activation='linear'`` (the identity: the whole model is then an affine map of x, a linear
+    classifier) builds the same network with another hidden activation.
+
     Args:
         vocab_size: V, length of the multi-hot input vectors.
         hidden: H, number of hidden units.
@@ -31,12 +38,13 @@ class PReLUClassifier(nn.Module):
         dropout: probability of zeroing a hidden activation during training (0 disables it).
         per_channel: one learned slope per hidden unit (True) or one for the layer (False).
         init: initial value of the slopes.
+        activation: ``'prelu'`` (default), ``'relu'`` or ``'linear'``.
 
     Shapes:
         input (N, V) float → logits (N, C).
 
     Raises:
-        ValueError: a size is < 1 or ``dropout`` lies outside [0, 1).
+        ValueError: a size is < 1, ``dropout`` lies outside [0, 1), or an unknown ``activation``.
 
     Example:
         >>> import torch
@@ -50,15 +58,20 @@ class PReLUClassifier(nn.Module):
     """
 
     def __init__(self, vocab_size: int, hidden: int, num_classes: int, *, dropout: float = 0.0,
-                 per_channel: bool = True, init: float = 0.25):
+                 per_channel: bool = True, init: float = 0.25, activation: str = "prelu"):
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("hidden", hidden), ("num_classes", num_classes)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"expected {name} to be an int >= 1, got {value!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"expected dropout in [0, 1), got {dropout}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"expected activation in {ACTIVATIONS}, got {activation!r}")
         self.hidden = nn.Linear(vocab_size, hidden)
-        self.activation = nn.PReLU(num_parameters=hidden if per_channel else 1, init=init)
+        if activation == "prelu":
+            self.activation = nn.PReLU(num_parameters=hidden if per_channel else 1, init=init)
+        else:
+            self.activation = nn.ReLU() if activation == "relu" else nn.Identity()
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(hidden, num_classes)
 
@@ -70,10 +83,24 @@ class PReLUClassifier(nn.Module):
         return self.output(self.dropout(self.activation(self.hidden(input))))
 
     @property
+    def activation_name(self) -> str:
+        """``'prelu'``, ``'relu'`` or ``'linear'``."""
+        if isinstance(self.activation, nn.PReLU):
+            return "prelu"
+        return "relu" if isinstance(self.activation, nn.ReLU) else "linear"
+
+    @property
     def slopes(self) -> torch.Tensor:
-        """The learned negative-side slopes (detached copy): shape (H,) or (1,)."""
+        """The learned negative-side slopes (detached copy): shape (H,) or (1,).
+
+        Raises:
+            ValueError: the model was built with ``activation='relu'`` or ``'linear'`` (no learned slopes).
+        """
+        if not isinstance(self.activation, nn.PReLU):
+            raise ValueError(f"expected a model with activation='prelu' to have learned slopes, "
+                             f"got activation={self.activation_name!r}")
         return self.activation.weight.detach().clone()
 
     def hidden_activations(self, input: torch.Tensor) -> torch.Tensor:
-        """PReLU outputs (N, H) before dropout, to inspect what the hidden layer computes."""
+        """Hidden-layer outputs (N, H) before dropout, to inspect what the hidden layer computes."""
         return self.activation(self.hidden(input))

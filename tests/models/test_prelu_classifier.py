@@ -90,6 +90,35 @@ def test_prelu_classifier_rejects_bad_sizes(args, kwargs, message):
         PReLUClassifier(*args, **kwargs)
 
 
+def test_relu_and_linear_baselines_match_their_formulas():
+    torch.manual_seed(3)
+    x = torch.randn(4, 7, dtype=torch.float64)
+    relu = PReLUClassifier(7, 5, 3, activation="relu").double().eval()
+    h = x @ relu.hidden.weight.T + relu.hidden.bias
+    torch.testing.assert_close(relu(x), h.clamp(min=0) @ relu.output.weight.T + relu.output.bias)
+    linear = PReLUClassifier(7, 5, 3, activation="linear").double().eval()
+    # Without a non-linearity the network collapses to one affine map: W2 W1 x + (W2 b1 + b2).
+    W1, b1, W2, b2 = linear.hidden.weight, linear.hidden.bias, linear.output.weight, linear.output.bias
+    torch.testing.assert_close(linear(x), x @ (W2 @ W1).T + (W2 @ b1 + b2))
+    assert relu.activation_name == "relu" and linear.activation_name == "linear"
+    assert PReLUClassifier(7, 5, 3).activation_name == "prelu"
+
+
+@pytest.mark.parametrize("activation", ["relu", "linear"])
+def test_baselines_have_no_slopes_and_the_same_other_parameters(activation):
+    model = PReLUClassifier(7, 5, 3, activation=activation)
+    prelu = PReLUClassifier(7, 5, 3)
+    assert sum(p.numel() for p in prelu.parameters()) - sum(p.numel() for p in model.parameters()) == 5
+    with pytest.raises(ValueError, match=f"expected a model with activation='prelu' to have learned slopes, "
+                                         f"got activation='{activation}'"):
+        _ = model.slopes
+
+
+def test_prelu_classifier_rejects_unknown_activation():
+    with pytest.raises(ValueError, match=r"expected activation in \('prelu', 'relu', 'linear'\), got 'tanh'"):
+        PReLUClassifier(5, 3, 2, activation="tanh")
+
+
 def test_prelu_classifier_rejects_wrong_input_width():
     with pytest.raises(ValueError, match=r"expected input of shape \(N, 5\), got \(2, 4\)"):
         PReLUClassifier(5, 3, 2)(torch.zeros(2, 4))
