@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(900)  # the site fixture may build the book fir
 # MyST-only syntax that Jupyter would show raw: a role (not inside inline code), a directive
 # fence, a target, a labelled $$.
 MYST_LEFTOVERS = re.compile(r"(?P<code>(`+).+?\2)|\{[\w:.+-]+\}`|^\s*(?:`{3,}|:{3,})\{|^\s*\([^()\s]+\)=\s*$"
-                            r"|^\s*\$\$\s*\(", re.MULTILINE)
+                            r"|^[ \t]*\$\$[ \t]*\(", re.MULTILINE)
 RUN_PAGE = ("es", grading("one_hot")[0].page)  # the notebook the suite runs (one language, a small chapter)
 SAMPLE = CHAPTERS[1]  # the chapter the sample page below pretends to be
 

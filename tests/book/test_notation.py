@@ -31,7 +31,8 @@ MATH_RULES = [  # (what to write instead, pattern, exempt when the text before i
     ("sum over examples with an index other than i: write \\sum_{i=1}^{N}",
      re.compile(r"\\sum_\{?\s*[a-hj-z]\s*=\s*1\s*\}?\s*\^\s*\{?\s*N\s*\}?"), None),
     ("L2 penalty without 1/2: write \\frac{\\lambda}{2}\\lVert w \\rVert^2",
-     re.compile(r"\\lambda\s*(?:\\[,;!]\s*)*(?:\\left)?\s*(?:\\lVert|\\Vert|\\\||\|\|)"), AFTER_HALF),
+     re.compile(r"\\lambda\s*(?:\\[,;!]\s*)*(?:\\left)?\s*(?:\\lVert|\\Vert|\\\||\|\|)"
+                r"(?![^$|]*?(?:\\rVert|\\Vert|\\\||\|\|)_\{?[01]\b)"), AFTER_HALF),  # L0, L1: not L2
     ("L2 penalty without 1/2: write \\frac{\\lambda}{2}\\sum w^2",
      re.compile(r"\\lambda\s*\\sum[^$]*?\^\s*\{?2\}?"), AFTER_HALF),
 ]
@@ -95,6 +96,7 @@ PAGES += [REPO / "book" / lang / "notation.md" for lang in LANGUAGES]
     ("$J + \\lambda \\lVert w \\rVert^2$", True), ("$\\lambda\\|w\\|_2^2$", True),
     ("$J + \\frac{\\lambda}{2} \\lVert w \\rVert^2$", False), ("$\\tfrac{\\lambda}{2}\\|w\\|^2$", False),
     ("$\\frac{1}{2}\\lambda \\lVert w \\rVert^2$", False),
+    ("$J + \\lambda\\lVert w \\rVert_0$", False), ("$J + \\lambda \\lVert w \\rVert_1$", False),
     ("$E + \\lambda \\sum_{j,k} W_{jk}^2$", True), ("$E + \\frac{\\lambda}{2} \\sum_{j,k} W_{jk}^2$", False),
     ("x = cost + lam * w.pow(2).sum()  # J + λ‖w‖²", True),
     ("x = cost + 0.5 * lam * w.pow(2).sum()  # J + (λ/2)‖w‖²", False),
