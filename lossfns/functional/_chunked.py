@@ -1,0 +1,44 @@
+"""Elementwise losses over large tensors in plain eager mode, one cache-sized chunk at a time.
+
+torch computes a loss such as Huber's in one fused kernel. Written with tensor primitives, the
+same loss takes a few passes over N-sized temporaries; run chunk by chunk, those temporaries
+stay in the CPU cache and the forward+backward allocates about one N-sized tensor besides the
+gradient, as torch does. Only plain eager computation without autograd recording takes this
+path: under ``torch.func`` transforms, ``torch.compile``, a ``create_graph=True`` backward or
+for small, half-precision or non-contiguous tensors, the losses run their formula on whole tensors.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch._subclasses.fake_tensor import is_fake
+
+CHUNK = 1 << 17  # elements: 512 KB in float32, fits in the L2 cache
+
+
+def chunkable(*tensors: torch.Tensor) -> bool:
+    """Whether ``tensors`` (same shape) may be processed chunk by chunk here."""
+    if (torch.compiler.is_compiling() or torch.is_grad_enabled()
+            or torch._C._are_functorch_transforms_active()):
+        return False
+    first = tensors[0]
+    return (first.numel() > CHUNK and first.device.type == "cpu" and not is_fake(first)
+            and first.dtype in (torch.float32, torch.float64)
+            and all(t.shape == first.shape and t.dtype == first.dtype and t.is_contiguous() for t in tensors))
+
+
+def _pieces(t: torch.Tensor):
+    return t.view(-1).split(CHUNK)
+
+
+def chunked_sum(fn, *tensors: torch.Tensor) -> torch.Tensor:
+    """``fn(*tensors).sum()`` for an elementwise ``fn``, one chunk at a time."""
+    return sum(fn(*parts).sum() for parts in zip(*map(_pieces, tensors)))
+
+
+def chunked_map(fn, *tensors: torch.Tensor) -> torch.Tensor:
+    """``fn(*tensors)`` for an elementwise ``fn``, one chunk at a time, into one new tensor."""
+    out = torch.empty_like(tensors[0])
+    for piece, *parts in zip(_pieces(out), *map(_pieces, tensors)):
+        piece.copy_(fn(*parts))
+    return out
