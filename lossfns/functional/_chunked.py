@@ -18,8 +18,7 @@ CHUNK = 1 << 17  # elements: 512 KB in float32, fits in the L2 cache
 
 def chunkable(*tensors: torch.Tensor) -> bool:
     """Whether ``tensors`` (same shape) may be processed chunk by chunk here."""
-    if (torch.compiler.is_compiling() or torch.is_grad_enabled()
-            or torch._C._are_functorch_transforms_active()):
+    if not in_place_ok():
         return False
     first = tensors[0]
     return (first.numel() > CHUNK and first.device.type == "cpu" and not is_fake(first)
@@ -42,3 +41,10 @@ def chunked_map(fn, *tensors: torch.Tensor) -> torch.Tensor:
     for piece, *parts in zip(_pieces(out), *map(_pieces, tensors)):
         piece.copy_(fn(*parts))
     return out
+
+
+def in_place_ok() -> bool:
+    """Whether a backward may overwrite its fresh temporaries: nothing records them (no
+    ``create_graph=True``), no ``torch.func`` transform wraps them, no compiler traces them."""
+    return not (torch.compiler.is_compiling() or torch.is_grad_enabled()
+                or torch._C._are_functorch_transforms_active())

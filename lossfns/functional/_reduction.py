@@ -68,5 +68,5 @@ def reduce_grad(grad_output: torch.Tensor, reduction: str, denominator) -> torch
     Returns ``grad_output`` itself for 'none'; a 0-dim tensor (broadcasts) otherwise.
     """
     if reduction == "mean":
-        return grad_output / denominator
+        return (grad_output / denominator).to(grad_output.dtype)  # a float32 denominator of half losses
     return grad_output
