@@ -14,9 +14,9 @@ import functools
 
 import torch
 
+from ._chunked import in_place_ok
 from ._dtypes import float32_under_autocast
 from ._elementwise import Formula, elementwise_loss
-from ._chunked import in_place_ok
 from ._function import save_for_forward, without_jvp
 from ._reduction import check_denominator, reduce, reduce_grad
 from ._validation import (

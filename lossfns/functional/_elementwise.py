@@ -12,8 +12,8 @@ by chunk (see ``_chunked``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

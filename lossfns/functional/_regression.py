@@ -16,8 +16,16 @@ import torch.nn.functional as F
 from ._dtypes import float32_under_autocast, promote
 from ._elementwise import Formula, elementwise_loss
 from ._reduction import check_denominator, reduce
-from ._validation import (assert_traced, check_broadcastable_weight, check_finite, check_floating,
-                          check_no_grad, check_reduction, check_same_shape, values)
+from ._validation import (
+    assert_traced,
+    check_broadcastable_weight,
+    check_finite,
+    check_floating,
+    check_no_grad,
+    check_reduction,
+    check_same_shape,
+    values,
+)
 
 MAPE_EPSILON = 1e-7
 """Floor of the MAPE denominator, ``keras.backend.epsilon()``: MAPE divides by max(|y|, 1e-7)."""
