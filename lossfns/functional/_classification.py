@@ -10,8 +10,6 @@ autograd derives (a custom backward would buy nothing there).
 
 from __future__ import annotations
 
-import functools
-
 import torch
 
 from ._chunked import in_place_ok
@@ -160,12 +158,12 @@ def _bce_grad_target(p, y):
 BCE = Formula(_bce, _bce_grad_input, _bce_grad_target)
 
 
-def _weighted_mean_over_n(input, target, weight, formula, reduction):
+def _weighted_mean_over_n(input, target, weight, formula, reduction, parameter=None):
     """Reduce w_i J_i; 'mean' divides by the number of elements, weighted or not (as torch)."""
     if weight is None:
-        return elementwise_loss(input, target, formula, reduction)
+        return elementwise_loss(input, target, formula, reduction, parameter)
     check_reduction(reduction)
-    return reduce(elementwise_loss(input, target, formula, "none") * weight, reduction)
+    return reduce(elementwise_loss(input, target, formula, "none", parameter) * weight, reduction)
 
 
 @float32_under_autocast
@@ -257,9 +255,7 @@ def _bce_pos_weight_grad_target(x, y, q):
 BCE_WITH_LOGITS = Formula(_bce_logits, _bce_logits_grad_input, _bce_logits_grad_target)
 
 
-def _bce_with_pos_weight(q: torch.Tensor) -> Formula:
-    return Formula(functools.partial(_bce_pos_weight, q=q), functools.partial(_bce_pos_weight_grad_input, q=q),
-                   functools.partial(_bce_pos_weight_grad_target, q=q))
+BCE_WITH_POS_WEIGHT = Formula(_bce_pos_weight, _bce_pos_weight_grad_input, _bce_pos_weight_grad_target)
 
 
 @float32_under_autocast
@@ -312,8 +308,8 @@ def binary_cross_entropy_with_logits(input: torch.Tensor, target: torch.Tensor,
     _check_probabilities(target, "target", TARGET_HINT)
     weight = _check_elementwise_weight(weight, "weight", input, "binary_cross_entropy_with_logits")
     pos_weight = _check_elementwise_weight(pos_weight, "pos_weight", input, "binary_cross_entropy_with_logits")
-    formula = BCE_WITH_LOGITS if pos_weight is None else _bce_with_pos_weight(pos_weight)
-    return _weighted_mean_over_n(input, target.to(input.dtype), weight, formula, reduction)
+    formula = BCE_WITH_LOGITS if pos_weight is None else BCE_WITH_POS_WEIGHT
+    return _weighted_mean_over_n(input, target.to(input.dtype), weight, formula, reduction, pos_weight)
 
 
 # ---------------------------------------------------------------- cross-entropy with class-index targets

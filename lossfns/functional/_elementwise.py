@@ -26,7 +26,8 @@ from ._reduction import reduce, reduce_grad
 class Formula:
     """An elementwise loss J(x, t) and its partial derivatives dJ/dx, dJ/dt.
 
-    ``grad_target`` None means: J depends on x - t only, so dJ/dt = -dJ/dx. With
+    With a tensor parameter q (``elementwise_loss(..., parameter=q)``, e.g. BCE's pos_weight) each
+    function takes (x, t, q). ``grad_target`` None means: J depends on x - t only, so dJ/dt = -dJ/dx. With
     ``target_differentiable=False`` the target gets no gradient (labels, MAPE's denominator).
     """
 
@@ -35,46 +36,46 @@ class Formula:
     grad_target: Callable | None = None
     target_differentiable: bool = True
 
-    def partials(self, input, target, need_target: bool):
-        grad_input = self.grad_input(input, target)
+    def partials(self, need_target: bool, *args):
+        grad_input = self.grad_input(*args)
         if not need_target:
             return grad_input, None
-        return grad_input, (-grad_input if self.grad_target is None else self.grad_target(input, target))
+        return grad_input, (-grad_input if self.grad_target is None else self.grad_target(*args))
 
 
 class _Elementwise(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(input, target, formula, reduction):
-        if reduction != "none" and chunkable(input, target):
+    def forward(input, target, parameter, formula, reduction):
+        if reduction != "none" and parameter is None and chunkable(input, target):
             total = chunked_sum(formula.loss, input, target)
             return total if reduction == "sum" else total / input.numel()
-        return reduce(formula.loss(input, target), reduction)
+        return reduce(formula.loss(*_arguments(input, target, parameter)), reduction)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        input, target, ctx.formula, ctx.reduction = inputs
-        ctx.save_for_backward(input, target)
-        save_for_forward(ctx, input, target)
+        input, target, parameter, ctx.formula, ctx.reduction = inputs
+        ctx.save_for_backward(input, target, parameter)
+        save_for_forward(ctx, input, target, parameter)
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, target = ctx.saved_tensors
+        input, target, parameter = ctx.saved_tensors
         formula = ctx.formula
         scale = reduce_grad(grad_output, ctx.reduction, input.numel())
         need_target = ctx.needs_input_grad[1] and formula.target_differentiable
-        if not need_target and scale.dim() == 0 and chunkable(input, target):
+        if not need_target and parameter is None and scale.dim() == 0 and chunkable(input, target):
             grad = chunked_map(lambda x, t: formula.grad_input(x, t).mul_(scale), input, target)
-            return grad, None, None, None
-        grad_input, grad_target = formula.partials(input, target, need_target)
-        return grad_input * scale, None if grad_target is None else grad_target * scale, None, None
+            return grad, None, None, None, None
+        grad_input, grad_target = formula.partials(need_target, *_arguments(input, target, parameter))
+        return grad_input * scale, None if grad_target is None else grad_target * scale, None, None, None
 
     @staticmethod
     def jvp(ctx, input_tangent, target_tangent, *_):
-        input, target = ctx.saved_tensors
+        input, target, parameter = ctx.saved_tensors
         need_target = target_tangent is not None and ctx.formula.target_differentiable
-        grad_input, grad_target = ctx.formula.partials(input, target, need_target)
+        grad_input, grad_target = ctx.formula.partials(need_target, *_arguments(input, target, parameter))
         tangent = torch.zeros_like(input) if input_tangent is None else grad_input * input_tangent
         if need_target:
             tangent = tangent + grad_target * target_tangent
@@ -84,8 +85,15 @@ class _Elementwise(torch.autograd.Function):
 _ElementwiseTraced = without_jvp(_Elementwise)
 
 
-def elementwise_loss(input: torch.Tensor, target: torch.Tensor, formula: Formula,
-                     reduction: str) -> torch.Tensor:
-    """Reduce J(input, target) elementwise, with the derivatives of ``formula``."""
+def _arguments(input, target, parameter):
+    return (input, target) if parameter is None else (input, target, parameter)
+
+
+def elementwise_loss(input: torch.Tensor, target: torch.Tensor, formula: Formula, reduction: str,
+                     parameter: torch.Tensor | None = None) -> torch.Tensor:
+    """Reduce J(input, target) (or J(input, target, parameter)) with the derivatives of ``formula``.
+
+    ``parameter`` (broadcastable to ``input``) takes no gradient.
+    """
     function = _ElementwiseTraced if torch.compiler.is_compiling() else _Elementwise
-    return function.apply(input, target, formula, reduction)
+    return function.apply(input, target, parameter, formula, reduction)

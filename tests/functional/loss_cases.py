@@ -7,8 +7,8 @@ positional arguments (float64 for gradcheck); ``differentiable`` says which take
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -62,13 +62,14 @@ def _kl_reference(x, t, reduction="batchmean", log_target=False):
     return F.kl_div(x, t, reduction=reduction, log_target=log_target)
 
 
-_PW = torch.tensor([0.5, 1.0, 2.0, 3.0], dtype=torch.float64)  # pos_weight, per class
-_W = torch.tensor([1.0, 0.5, 2.0, 1.5], dtype=torch.float64)  # class weight
+_PW = [0.5, 1.0, 2.0, 3.0]  # pos_weight, per class
+_W = [1.0, 0.5, 2.0, 1.5]  # class weight
 
 
 def _with(fn, **tensors):
-    """fn with extra keyword tensors, cast to the dtype of the first argument."""
-    return lambda x, *args, **kw: fn(x, *args, **{k: v.to(x.dtype) for k, v in tensors.items()}, **kw)
+    """fn with extra keyword tensors made on the device and in the dtype of the first argument."""
+    return lambda x, *args, **kw: fn(x, *args, **kw, **{
+        k: torch.tensor(v, dtype=x.dtype, device=x.device) for k, v in tensors.items()})
 
 
 CASES = [
