@@ -2,12 +2,15 @@
 
 Under ``torch.autocast`` torch runs every loss in float32 (its "fp32" policy: float16 and
 bfloat16 arguments are cast up, float64 stays), while softmax and log_softmax keep the dtype
-of their input. ``float32_under_autocast`` gives lossfns the same policy.
+of their input. ``float32_under_autocast`` gives lossfns the same policy. (torch computes
+``mse_loss`` and ``l1_loss`` with ``weight`` from plain tensor ops, which autocast leaves in
+the input dtype: so does lossfns, with ``unless_given="weight"``.)
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 
 import torch
 
@@ -23,17 +26,33 @@ def promote(*tensors):
     return tuple(t if t is None or t.dtype == dtype else t.to(dtype) for t in tensors)
 
 
-def float32_under_autocast(loss):
-    """Decorate a loss so that, under autocast, it runs in float32 with autocast off inside."""
-    def to_float32(x):
-        return x.float() if isinstance(x, torch.Tensor) and x.dtype in _HALF else x
+def autocast_enabled(x: torch.Tensor) -> bool:
+    """Whether ``torch.autocast`` is on for the device of ``x``."""
+    device = x.device.type
+    return torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device)
+
+
+def to_float32(x):
+    """float16 / bfloat16 tensors as float32; anything else unchanged (autocast's "fp32" cast)."""
+    return x.float() if isinstance(x, torch.Tensor) and x.dtype in _HALF else x
+
+
+def float32_under_autocast(loss=None, *, unless_given: str | None = None):
+    """Decorate a loss so that, under autocast, it runs in float32 with autocast off inside.
+
+    With ``unless_given``, a call that passes that argument (not None) keeps its dtypes.
+    """
+    if loss is None:
+        return functools.partial(float32_under_autocast, unless_given=unless_given)
+    signature = inspect.signature(loss)
 
     @functools.wraps(loss)
     def wrapper(*args, **kwargs):
         first = args[0] if args else next(iter(kwargs.values()))
-        device = first.device.type if isinstance(first, torch.Tensor) else "cpu"
-        if not (torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device)):
+        if not (isinstance(first, torch.Tensor) and autocast_enabled(first)):
             return loss(*args, **kwargs)
-        with torch.autocast(device, enabled=False):
+        if unless_given and signature.bind(*args, **kwargs).arguments.get(unless_given) is not None:
+            return loss(*args, **kwargs)
+        with torch.autocast(first.device.type, enabled=False):
             return loss(*map(to_float32, args), **{k: to_float32(v) for k, v in kwargs.items()})
     return wrapper

@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from ._dtypes import float32_under_autocast
+from ._dtypes import autocast_enabled, float32_under_autocast, to_float32
 from ._elementwise import Formula, elementwise_loss
 from ._function import save_for_forward, without_jvp
 from ._validation import (
@@ -111,7 +111,6 @@ class _Entropy(torch.autograd.Function):
 _EntropyTraced = without_jvp(_Entropy)
 
 
-@float32_under_autocast
 def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.Tensor:
     r"""Shannon entropy of the distributions in ``p`` along ``dim``.
 
@@ -146,7 +145,9 @@ def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.
     scale = _log_scale(base)
     check_floating(p, "p")
     dim = _normalize_dim(p, dim, "p")
-    _check_distribution(p, "p", dim)
+    _check_distribution(p, "p", dim)  # in the dtype of p: its rows sum to 1 within its precision
+    if autocast_enabled(p):  # float32, as torch's autocast runs its losses
+        p = to_float32(p)
     return (_EntropyTraced if torch.compiler.is_compiling() else _Entropy).apply(p, dim, scale)
 
 
@@ -194,7 +195,6 @@ class _CrossEntropyDist(torch.autograd.Function):
 _CrossEntropyDistTraced = without_jvp(_CrossEntropyDist)
 
 
-@float32_under_autocast
 def cross_entropy_dist(p: torch.Tensor, q: torch.Tensor, dim: int = -1,
                        base: float | None = None) -> torch.Tensor:
     r"""Cross-entropy H(p, q) between two distributions along ``dim``.
@@ -238,6 +238,8 @@ def cross_entropy_dist(p: torch.Tensor, q: torch.Tensor, dim: int = -1,
     dim = _normalize_dim(p, dim, "p")
     _check_distribution(p, "p", dim)
     _check_distribution(q, "q", dim)
+    if autocast_enabled(p):  # float32, as torch's autocast runs its losses
+        p, q = to_float32(p), to_float32(q)
     dtype = torch.promote_types(p.dtype, q.dtype)  # as torch's own ops would
     p, q = p.to(dtype), q.to(dtype)
     function = _CrossEntropyDistTraced if torch.compiler.is_compiling() else _CrossEntropyDist

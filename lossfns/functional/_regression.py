@@ -115,7 +115,7 @@ def _checked(out, target, reduction):
     return out
 
 
-@float32_under_autocast
+@float32_under_autocast(unless_given="weight")
 def mse_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
              weight: torch.Tensor | None = None) -> torch.Tensor:
     r"""Mean squared error (squared L2 loss), like ``torch.nn.functional.mse_loss``.
@@ -159,7 +159,7 @@ def mse_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
     return _checked(out, target, reduction)
 
 
-@float32_under_autocast
+@float32_under_autocast(unless_given="weight")
 def l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
             weight: torch.Tensor | None = None) -> torch.Tensor:
     r"""Mean absolute error (L1 loss), like ``torch.nn.functional.l1_loss``.
