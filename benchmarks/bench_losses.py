@@ -8,6 +8,8 @@ Usage (from the repository root):
 
 Time: forward + backward of the reduced loss, both implementations in one process, repeats
 interleaved (lossfns, torch, torch, lossfns, ...) after a warm-up; the median is reported.
+Rows marked "double backward" time forward, a backward with create_graph=True and a second
+backward through it (a gradient penalty); rows marked float16 run the loss in float16.
 
 Memory: peak resident memory (RSS) added by one forward + backward over the RSS just before it,
 with the inputs already allocated. Each measurement runs in its own process: forked from the
@@ -31,18 +33,18 @@ import statistics
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-import lossfns.functional as LF  # noqa: E402
+import lossfns.functional as LF
 
-SLOW, LIMIT = 1.5, 2.0  # flag thresholds for the lossfns / torch ratios
+SLOW, LIMIT = 1.1, 1.3  # flag thresholds for the lossfns / torch ratios: the aim and the target
 
 
 # ------------------------------------------------------------------ cases
@@ -51,6 +53,7 @@ class Case:
     loss: str        # function name in both lossfns.functional and torch.nn.functional
     label: str       # shown in the table
     make: Callable   # make(quick) -> (args, kwargs); tensors with requires_grad are the leaves
+    double: bool = False  # time forward + backward(create_graph=True) + backward of the gradient
 
     @property
     def key(self) -> str:
@@ -121,6 +124,15 @@ def _elementwise(kind):
     return make
 
 
+def _in(dtype, make):
+    """The same case with its floating-point tensors in ``dtype``."""
+    def made(quick):
+        args, kwargs = make(quick)
+        return tuple(a.detach().to(dtype).requires_grad_(a.requires_grad) if a.is_floating_point() else a
+                     for a in args), kwargs
+    return made
+
+
 def _multi_margin(quick):
     n, c = _sizes(quick)[3]
     return (_leaf(torch.randn(n, c, generator=_gen())), _classes((n,), c)), {}
@@ -152,22 +164,35 @@ CASES = [
     Case("soft_margin_loss", "(N,)", _elementwise("sign")),
     Case("multi_margin_loss", "(N, C)", _multi_margin),
     Case("kl_div", "(N, C) batchmean", _kl),
+    Case("cross_entropy", "(N, C) class indices, float16", _in(torch.float16, _ce("index"))),
+    Case("mse_loss", "(N,) float16", _in(torch.float16, _elementwise("real"))),
+    Case("huber_loss", "(N,) float16", _in(torch.float16, _elementwise("real"))),
+    Case("binary_cross_entropy_with_logits", "(N,) float16", _in(torch.float16, _elementwise("logits"))),
+    Case("cross_entropy", "(N, C) class indices, double backward", _ce("index"), double=True),
+    Case("mse_loss", "(N,) double backward", _elementwise("real"), double=True),
+    Case("huber_loss", "(N,) double backward", _elementwise("real"), double=True),
+    Case("binary_cross_entropy_with_logits", "(N,) double backward", _elementwise("logits"), double=True),
 ]
 
 
 def size_note(quick):
     (n, c), kdim, m, (n2, c2), (n3, c3) = _sizes(quick)
     return (f"cross_entropy / nll_loss: N={n}, C={c}; K-dim {kdim}; elementwise N={m:,}; "
-            f"multi_margin N={n2}, C={c2}; kl_div N={n3}, C={c3}; float32")
+            f"multi_margin N={n2}, C={c2}; kl_div N={n3}, C={c3}; float32 unless the row says float16")
 
 
 def resolve(case: Case, impl: str):
     return getattr(LF if impl == "lossfns" else F, case.loss)
 
 
-def _run(fn, args, kwargs):
+def _run(fn, args, kwargs, double=False):
     loss = fn(*args, **kwargs)
-    loss.backward()
+    if not double:
+        loss.backward()
+        return loss
+    leaves = _leaves(args)
+    grads = torch.autograd.grad(loss, leaves, create_graph=True)
+    sum(g.square().sum() for g in grads).backward()  # a gradient penalty
     return loss
 
 
@@ -213,7 +238,7 @@ def measure_memory(case: Case, impl: str, quick: bool, threads: int, runs: int =
     fn = resolve(case, impl)
     args, kwargs = case.make(quick)
     try:
-        _run(fn, args, kwargs)  # warm-up
+        _run(fn, args, kwargs, case.double)  # warm-up
     except Exception as exc:  # a stub or a half-written loss: report, do not crash
         return {"status": _describe(exc)}
     peaks = []
@@ -225,7 +250,7 @@ def measure_memory(case: Case, impl: str, quick: bool, threads: int, runs: int =
         base = _status_kb("VmRSS")
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")  # reset the high-water mark (VmHWM) to the current RSS
-        loss = _run(fn, args, kwargs)
+        loss = _run(fn, args, kwargs, case.double)
         peaks.append(_status_kb("VmHWM") - base)
         del loss
     return {"status": "ok", "peak_mb": statistics.median(peaks) / 1024}
@@ -260,12 +285,12 @@ def measure_time(case: Case, quick: bool, repeats: int, warmup: int) -> dict:
     args, kwargs = case.make(quick)
     ours, ref = resolve(case, "lossfns"), resolve(case, "torch")
     try:
-        loss = _run(ours, args, kwargs)
+        loss = _run(ours, args, kwargs, case.double)
     except Exception as exc:
         return {"status": _describe(exc)}
     grads = [a.grad.clone() for a in _leaves(args)]
     _clear(args)
-    loss_ref = _run(ref, args, kwargs)
+    loss_ref = _run(ref, args, kwargs, case.double)
     diff = max([_rel_diff(loss, loss_ref)]
                + [_rel_diff(g, a.grad) for g, a in zip(grads, _leaves(args))])
     del grads
@@ -273,7 +298,7 @@ def measure_time(case: Case, quick: bool, repeats: int, warmup: int) -> dict:
     def once(fn):
         _clear(args)
         start = time.perf_counter()
-        _run(fn, args, kwargs)
+        _run(fn, args, kwargs, case.double)
         return time.perf_counter() - start
 
     for _ in range(warmup):
@@ -333,7 +358,7 @@ def render(rows, header_lines) -> str:
                 flags.append(f"{what} > {LIMIT:g}x")
             elif r is not None and r > SLOW:
                 flags.append(f"{what} > {SLOW:g}x")
-        if t["rel_diff"] > 1e-4:
+        if t["rel_diff"] > (1e-2 if "float16" in case.label else 1e-4):
             flags.append(f"values differ from torch (rel {t['rel_diff']:.1e})")
         if m_ours.get("status", "ok") != "ok":
             flags.append(f"memory: {m_ours['status']}")

@@ -22,7 +22,6 @@ def chunkable(*tensors: torch.Tensor) -> bool:
         return False
     first = tensors[0]
     return (first.numel() > CHUNK and first.device.type == "cpu" and not is_fake(first)
-            and first.dtype in (torch.float32, torch.float64)
             and all(t.shape == first.shape and t.dtype == first.dtype and t.is_contiguous() for t in tensors))
 
 
@@ -31,15 +30,24 @@ def _pieces(t: torch.Tensor):
 
 
 def chunked_sum(fn, *tensors: torch.Tensor) -> torch.Tensor:
-    """``fn(*tensors).sum()`` for an elementwise ``fn``, one chunk at a time."""
-    return sum(fn(*parts).sum() for parts in zip(*map(_pieces, tensors)))
+    """``fn(*tensors).sum()`` for an elementwise ``fn``, one chunk at a time.
+
+    Half-precision terms are added in float32, as ``torch.mean`` adds them; the result is in
+    that accumulation dtype (the caller divides, then casts back).
+    """
+    accumulate = torch.promote_types(tensors[0].dtype, torch.float32)
+    return sum(fn(*parts).sum(dtype=accumulate) for parts in zip(*map(_pieces, tensors)))
 
 
-def chunked_map(fn, *tensors: torch.Tensor) -> torch.Tensor:
-    """``fn(*tensors)`` for an elementwise ``fn``, one chunk at a time, into one new tensor."""
+def chunked_map(fn_, *tensors: torch.Tensor) -> torch.Tensor:
+    """A new tensor ``out`` filled by ``fn_(out_chunk, *chunks)``, one chunk at a time.
+
+    ``fn_`` writes an elementwise result into ``out_chunk`` (``out=`` and in-place ops), so
+    every step after the first works on a chunk that is still in cache.
+    """
     out = torch.empty_like(tensors[0])
     for piece, *parts in zip(_pieces(out), *map(_pieces, tensors)):
-        piece.copy_(fn(*parts))
+        fn_(piece, *parts)
     return out
 
 

@@ -252,7 +252,12 @@ def _bce_pos_weight_grad_target(x, y, q):
     return q * _softplus(-x) - _softplus(x)  # log sigmoid(-x) - q log sigmoid(x)
 
 
-BCE_WITH_LOGITS = Formula(_bce_logits, _bce_logits_grad_input, _bce_logits_grad_target)
+def _bce_logits_grad_input_(out, x, y):
+    return torch.sigmoid(x, out=out).sub_(y)
+
+
+BCE_WITH_LOGITS = Formula(_bce_logits, _bce_logits_grad_input, _bce_logits_grad_target,
+                          grad_input_=_bce_logits_grad_input_)
 
 
 BCE_WITH_POS_WEIGHT = Formula(_bce_pos_weight, _bce_pos_weight_grad_input, _bce_pos_weight_grad_target)

@@ -29,12 +29,15 @@ class Formula:
     With a tensor parameter q (``elementwise_loss(..., parameter=q)``, e.g. BCE's pos_weight) each
     function takes (x, t, q). ``grad_target`` None means: J depends on x - t only, so dJ/dt = -dJ/dx. With
     ``target_differentiable=False`` the target gets no gradient (labels, MAPE's denominator).
+    ``grad_input_(out, x, t)``, optional, is the fast path of ``grad_input`` for plain eager
+    backward passes: it writes dJ/dx into ``out`` with ``out=`` and in-place ops.
     """
 
     loss: Callable
     grad_input: Callable
     grad_target: Callable | None = None
     target_differentiable: bool = True
+    grad_input_: Callable | None = None
 
     def partials(self, need_target: bool, *args):
         grad_input = self.grad_input(*args)
@@ -50,7 +53,7 @@ class _Elementwise(torch.autograd.Function):
     def forward(input, target, parameter, formula, reduction):
         if reduction != "none" and parameter is None and chunkable(input, target):
             total = chunked_sum(formula.loss, input, target)
-            return total if reduction == "sum" else total / input.numel()
+            return (total if reduction == "sum" else total / input.numel()).to(input.dtype)
         return reduce(formula.loss(*_arguments(input, target, parameter)), reduction)
 
     @staticmethod
@@ -66,7 +69,11 @@ class _Elementwise(torch.autograd.Function):
         scale = reduce_grad(grad_output, ctx.reduction, input.numel())
         need_target = ctx.needs_input_grad[1] and formula.target_differentiable
         if not need_target and parameter is None and scale.dim() == 0 and chunkable(input, target):
-            grad = chunked_map(lambda x, t: formula.grad_input(x, t).mul_(scale), input, target)
+            if formula.grad_input_ is None:
+                grad = chunked_map(lambda out, x, t: torch.mul(formula.grad_input(x, t), scale, out=out),
+                                   input, target)
+            else:
+                grad = chunked_map(lambda out, x, t: formula.grad_input_(out, x, t).mul_(scale), input, target)
             return grad, None, None, None, None
         grad_input, grad_target = formula.partials(need_target, *_arguments(input, target, parameter))
         return grad_input * scale, None if grad_target is None else grad_target * scale, None, None, None

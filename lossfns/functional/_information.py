@@ -274,7 +274,11 @@ def _kl_log_target_grad_target(x, s):
     return torch.where(s == -math.inf, 0, s.exp() * (s - x + 1))
 
 
-KL = Formula(_kl, _kl_grad_input, _kl_grad_target)
+def _kl_grad_input_(out, x, t):
+    return torch.neg(t, out=out)
+
+
+KL = Formula(_kl, _kl_grad_input, _kl_grad_target, grad_input_=_kl_grad_input_)
 KL_LOG_TARGET = Formula(_kl_log_target, _kl_log_target_grad_input, _kl_log_target_grad_target)
 
 

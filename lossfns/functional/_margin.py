@@ -47,7 +47,11 @@ def _logistic_grad(z, y):
     return -y * torch.sigmoid(-y * z)
 
 
-LOGISTIC = Formula(_logistic, _logistic_grad, target_differentiable=False)
+def _logistic_grad_(out, z, y):
+    return torch.mul(z, y, out=out).neg_().sigmoid_().mul_(y).neg_()
+
+
+LOGISTIC = Formula(_logistic, _logistic_grad, target_differentiable=False, grad_input_=_logistic_grad_)
 
 
 @float32_under_autocast

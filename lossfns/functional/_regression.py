@@ -75,8 +75,25 @@ def _smooth_l1_grad(x, t, beta):
     return F.hardtanh(x - t, -beta, beta) / beta
 
 
-SQUARED = Formula(_squared, _squared_grad)
-ABSOLUTE = Formula(_absolute, _absolute_grad)
+# The fast paths (see Formula): the derivative written in place into out.
+def _squared_grad_(out, x, t):
+    return torch.sub(x, t, out=out).mul_(2)
+
+
+def _absolute_grad_(out, x, t):
+    return torch.sub(x, t, out=out).sign_()
+
+
+def _huber_grad_(out, x, t, delta):
+    return torch.sub(x, t, out=out).clamp_(-delta, delta)
+
+
+def _smooth_l1_grad_(out, x, t, beta):
+    return torch.sub(x, t, out=out).clamp_(-beta, beta).div_(beta)
+
+
+SQUARED = Formula(_squared, _squared_grad, grad_input_=_squared_grad_)
+ABSOLUTE = Formula(_absolute, _absolute_grad, grad_input_=_absolute_grad_)
 
 
 def _weighted(input, target, weight, formula, reduction, mean_over_weights):
@@ -239,7 +256,8 @@ def huber_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean
         raise ValueError(f"expected delta > 0, got {delta}")
     input, target, weight = _check_pair(input, target, reduction, weight)
     delta = float(delta)
-    formula = Formula(functools.partial(_huber, delta=delta), functools.partial(_huber_grad, delta=delta))
+    formula = Formula(functools.partial(_huber, delta=delta), functools.partial(_huber_grad, delta=delta),
+                      grad_input_=functools.partial(_huber_grad_, delta=delta))
     out = _weighted(input, target, weight, formula, reduction, mean_over_weights=False)
     return _checked(out, target, reduction)
 
@@ -284,7 +302,8 @@ def smooth_l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "
     input, target, _ = _check_pair(input, target, reduction)
     beta = float(beta)
     formula = ABSOLUTE if beta == 0 else Formula(functools.partial(_smooth_l1, beta=beta),
-                                                 functools.partial(_smooth_l1_grad, beta=beta))
+                                                 functools.partial(_smooth_l1_grad, beta=beta),
+                                                 grad_input_=functools.partial(_smooth_l1_grad_, beta=beta))
     out = elementwise_loss(input, target, formula, reduction)
     return _checked(out, target, reduction)
 
@@ -313,7 +332,10 @@ def _poisson_formula(log_input: bool, full: bool, eps: float) -> Formula:
         out = -x if log_input else -(x + eps).log()
         return out + _stirling_grad(t) if full else out
 
-    return Formula(loss, grad_input, grad_target)
+    def grad_input_(out, x, t):
+        return torch.exp(x, out=out).sub_(t) if log_input else torch.div(t, x + eps, out=out).neg_().add_(1)
+
+    return Formula(loss, grad_input, grad_target, grad_input_=grad_input_)
 
 
 @float32_under_autocast
