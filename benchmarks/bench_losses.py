@@ -281,7 +281,7 @@ def _rel_diff(a, b) -> float:
     return float((a - b).abs().max() / b.abs().max().clamp_min(1e-12)) if b.numel() else 0.0
 
 
-def measure_time(case: Case, quick: bool, repeats: int, warmup: int) -> dict:
+def measure_time(case: Case, quick: bool, repeats: int, warmup: int, clock=time.perf_counter) -> dict:
     args, kwargs = case.make(quick)
     ours, ref = resolve(case, "lossfns"), resolve(case, "torch")
     try:
@@ -297,9 +297,9 @@ def measure_time(case: Case, quick: bool, repeats: int, warmup: int) -> dict:
 
     def once(fn):
         _clear(args)
-        start = time.perf_counter()
+        start = clock()
         _run(fn, args, kwargs, case.double)
-        return time.perf_counter() - start
+        return clock() - start
 
     for _ in range(warmup):
         once(ours), once(ref)
@@ -380,12 +380,18 @@ def main(argv=None) -> int:
                          f"{torch.get_num_threads()}, torch's own default here; 1 with --quick)")
     ap.add_argument("--repeats", type=int, help="timed repeats per implementation (default 15, quick 5)")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall: elapsed time (default); cpu: CPU time of this thread, which a busy "
+                         "shared machine disturbs less (needs --threads 1)")
     ap.add_argument("--measure-memory", nargs=2, metavar=("NAME", "IMPL"),
                     help="measure one case in this process and print JSON (IMPL: lossfns | torch)")
     a = ap.parse_args(argv)
     gc.freeze()  # torch's many import-time objects: keep them out of every later gc.collect()
     if a.threads is None:
-        a.threads = 1 if a.quick else torch.get_num_threads()
+        a.threads = 1 if a.quick or a.clock == "cpu" else torch.get_num_threads()
+    if a.clock == "cpu" and a.threads != 1:
+        ap.error("--clock cpu counts this thread only: use it with --threads 1")
+    clock = time.thread_time if a.clock == "cpu" else time.perf_counter
 
     cases = CASES
     if a.only:
@@ -428,7 +434,7 @@ def main(argv=None) -> int:
     rows = []
     for c in cases:
         try:
-            t = measure_time(c, a.quick, repeats, warmup)
+            t = measure_time(c, a.quick, repeats, warmup, clock)
         except Exception as exc:  # a torch-side failure should not hide the other rows
             traceback.print_exc()
             t = {"status": _describe(exc)}
@@ -439,7 +445,9 @@ def main(argv=None) -> int:
         f"## lossfns vs torch.nn.functional: forward + backward on CPU{' (--quick)' if a.quick else ''}",
         "",
         f"torch {torch.__version__}, torch.set_num_threads({a.threads}), {os.cpu_count()} CPUs; "
-        f"time: median of {repeats} interleaved repeats after {warmup} warm-up; "
+        f"time ({'CPU time of the thread' if a.clock == 'cpu' else 'wall clock'}): median of {repeats} "
+        f"interleaved repeats after {warmup} warm-up; load average before the run "
+        f"{os.getloadavg()[0]:.1f}; "
         "memory: peak RSS increase during one forward + backward (median of 3, own process).",
         f"Sizes: {size_note(a.quick)}; reduction 'mean' ('batchmean' for kl_div).",
     ]

@@ -10,6 +10,9 @@ for small, half-precision or non-contiguous tensors, the losses run their formul
 
 from __future__ import annotations
 
+import itertools
+import threading
+
 import torch
 from torch._subclasses.fake_tensor import is_fake
 
@@ -29,14 +32,34 @@ def _pieces(t: torch.Tensor):
     return t.view(-1).split(CHUNK)
 
 
-def chunked_sum(fn, *tensors: torch.Tensor) -> torch.Tensor:
-    """``fn(*tensors).sum()`` for an elementwise ``fn``, one chunk at a time.
+_WORKSPACE = threading.local()
 
-    Half-precision terms are added in float32, as ``torch.mean`` adds them; the result is in
-    that accumulation dtype (the caller divides, then casts back).
+
+def _workspace(dtype: torch.dtype, n: int) -> torch.Tensor:
+    """Two chunk-sized buffers, kept per thread: a fresh buffer costs page faults on every call."""
+    key = (dtype, n)
+    if getattr(_WORKSPACE, "key", None) != key:
+        _WORKSPACE.key, _WORKSPACE.buffers = key, torch.empty(2, n, dtype=dtype)
+    return _WORKSPACE.buffers
+
+
+def chunked_sum(sum_, *tensors: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+    """The sum of an elementwise loss over ``tensors``, one chunk at a time.
+
+    ``sum_(out, scratch, *chunks)`` returns the sum over one chunk, using ``out`` and ``scratch``
+    as buffers in the accumulation dtype (float32 for half precision, as ``torch.mean`` adds);
+    ``scratch`` is the matching chunk of the ``scratch`` argument if one is given (a tensor of
+    the shape of ``tensors[0]``, for a caller that wants what ``sum_`` leaves there). Returns a
+    0-dim tensor in the accumulation dtype (the caller divides, then casts back).
     """
     accumulate = torch.promote_types(tensors[0].dtype, torch.float32)
-    return sum(fn(*parts).sum(dtype=accumulate) for parts in zip(*map(_pieces, tensors)))
+    out, buffer = _workspace(accumulate, min(CHUNK, tensors[0].numel()))
+    scratches = _pieces(scratch) if scratch is not None else itertools.repeat(buffer)
+    total = 0
+    for extra, parts in zip(scratches, zip(*map(_pieces, tensors))):
+        n = parts[0].numel()
+        total = total + sum_(out[:n], extra[:n], *parts)
+    return total
 
 
 def chunked_map(fn_, *tensors: torch.Tensor) -> torch.Tensor:
@@ -51,8 +74,9 @@ def chunked_map(fn_, *tensors: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def in_place_ok() -> bool:
+def in_place_ok(grad_mode: bool = False) -> bool:
     """Whether a backward may overwrite its fresh temporaries: nothing records them (no
-    ``create_graph=True``), no ``torch.func`` transform wraps them, no compiler traces them."""
-    return not (torch.compiler.is_compiling() or torch.is_grad_enabled()
+    ``create_graph=True``, unless ``grad_mode`` says grad mode is expected: before a forward),
+    no ``torch.func`` transform wraps them, no compiler traces them."""
+    return not (torch.compiler.is_compiling() or (torch.is_grad_enabled() and not grad_mode)
                 or torch._C._are_functorch_transforms_active())

@@ -252,12 +252,17 @@ def _bce_pos_weight_grad_target(x, y, q):
     return q * _softplus(-x) - _softplus(x)  # log sigmoid(-x) - q log sigmoid(x)
 
 
+def _bce_logits_sum_(out, scratch, x, y):
+    xy = torch.mul(x, y, out=scratch)
+    return torch.logaddexp(torch.sub(x, xy, out=out), xy.neg_(), out=out).sum()  # (x - xy, -xy)
+
+
 def _bce_logits_grad_input_(out, x, y):
     return torch.sigmoid(x, out=out).sub_(y)
 
 
 BCE_WITH_LOGITS = Formula(_bce_logits, _bce_logits_grad_input, _bce_logits_grad_target,
-                          grad_input_=_bce_logits_grad_input_)
+                          grad_input_=_bce_logits_grad_input_, loss_sum_=_bce_logits_sum_)
 
 
 BCE_WITH_POS_WEIGHT = Formula(_bce_pos_weight, _bce_pos_weight_grad_input, _bce_pos_weight_grad_target)

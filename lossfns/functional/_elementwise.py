@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._chunked import chunkable, chunked_map, chunked_sum
+from ._chunked import chunkable, chunked_map, chunked_sum, in_place_ok
 from ._function import save_for_forward, without_jvp
 from ._reduction import reduce, reduce_grad
 
@@ -29,8 +29,12 @@ class Formula:
     With a tensor parameter q (``elementwise_loss(..., parameter=q)``, e.g. BCE's pos_weight) each
     function takes (x, t, q). ``grad_target`` None means: J depends on x - t only, so dJ/dt = -dJ/dx. With
     ``target_differentiable=False`` the target gets no gradient (labels, MAPE's denominator).
-    ``grad_input_(out, x, t)``, optional, is the fast path of ``grad_input`` for plain eager
-    backward passes: it writes dJ/dx into ``out`` with ``out=`` and in-place ops.
+    ``loss_sum_(out, scratch, x, t)`` and ``grad_input_(out, x, t)``, optional, are the fast
+    paths of ``loss`` and ``grad_input`` in plain eager mode (see ``_chunked``): the first returns
+    the sum of J over a chunk, computed in the buffers ``out`` and ``scratch`` (float32 for half
+    precision); the second writes dJ/dx into ``out``; both with ``out=`` and in-place ops.
+    ``scratch_is_grad_input`` says that ``loss_sum_`` leaves dJ/dx in ``scratch`` (Huber's
+    clamp): the forward then keeps it for the backward, which only scales it.
     """
 
     loss: Callable
@@ -38,6 +42,8 @@ class Formula:
     grad_target: Callable | None = None
     target_differentiable: bool = True
     grad_input_: Callable | None = None
+    loss_sum_: Callable | None = None
+    scratch_is_grad_input: bool = False
 
     def partials(self, need_target: bool, *args):
         grad_input = self.grad_input(*args)
@@ -50,15 +56,21 @@ class _Elementwise(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(input, target, parameter, formula, reduction):
-        if reduction != "none" and parameter is None and chunkable(input, target):
-            total = chunked_sum(formula.loss, input, target)
+    def forward(input, target, parameter, formula, reduction, kept):
+        if (reduction != "none" and parameter is None and formula.loss_sum_ is not None
+                and chunkable(input, target)):
+            # kept: a list the forward may fill with dJ/dx, for a backward in plain eager mode
+            scratch = None
+            if kept is not None and input.dtype in (torch.float32, torch.float64):
+                scratch = torch.empty_like(input)
+                kept.append(scratch)
+            total = chunked_sum(formula.loss_sum_, input, target, scratch=scratch)
             return (total if reduction == "sum" else total / input.numel()).to(input.dtype)
         return reduce(formula.loss(*_arguments(input, target, parameter)), reduction)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        input, target, parameter, ctx.formula, ctx.reduction = inputs
+        input, target, parameter, ctx.formula, ctx.reduction, ctx.kept = inputs
         ctx.save_for_backward(input, target, parameter)
         save_for_forward(ctx, input, target, parameter)
 
@@ -69,14 +81,17 @@ class _Elementwise(torch.autograd.Function):
         scale = reduce_grad(grad_output, ctx.reduction, input.numel())
         need_target = ctx.needs_input_grad[1] and formula.target_differentiable
         if not need_target and parameter is None and scale.dim() == 0 and chunkable(input, target):
+            if ctx.kept:  # dJ/dx written by the forward; used up here (a second backward recomputes)
+                return ctx.kept.pop().mul_(scale), None, None, None, None, None
             if formula.grad_input_ is None:
                 grad = chunked_map(lambda out, x, t: torch.mul(formula.grad_input(x, t), scale, out=out),
                                    input, target)
             else:
                 grad = chunked_map(lambda out, x, t: formula.grad_input_(out, x, t).mul_(scale), input, target)
-            return grad, None, None, None, None
+            return grad, None, None, None, None, None
         grad_input, grad_target = formula.partials(need_target, *_arguments(input, target, parameter))
-        return grad_input * scale, None if grad_target is None else grad_target * scale, None, None, None
+        grad_target = None if grad_target is None else grad_target * scale
+        return grad_input * scale, grad_target, None, None, None, None
 
     @staticmethod
     def jvp(ctx, input_tangent, target_tangent, *_):
@@ -102,5 +117,8 @@ def elementwise_loss(input: torch.Tensor, target: torch.Tensor, formula: Formula
 
     ``parameter`` (broadcastable to ``input``) takes no gradient.
     """
-    function = _ElementwiseTraced if torch.compiler.is_compiling() else _Elementwise
-    return function.apply(input, target, parameter, formula, reduction)
+    if torch.compiler.is_compiling():
+        return _ElementwiseTraced.apply(input, target, parameter, formula, reduction, None)
+    keep = (formula.scratch_is_grad_input and input.requires_grad and torch.is_grad_enabled()
+            and in_place_ok(grad_mode=True))
+    return _Elementwise.apply(input, target, parameter, formula, reduction, [] if keep else None)

@@ -47,11 +47,16 @@ def _logistic_grad(z, y):
     return -y * torch.sigmoid(-y * z)
 
 
+def _logistic_sum_(out, scratch, z, y):
+    return torch.logaddexp(torch.mul(z, y, out=out).neg_(), out.new_zeros(()), out=out).sum()
+
+
 def _logistic_grad_(out, z, y):
     return torch.mul(z, y, out=out).neg_().sigmoid_().mul_(y).neg_()
 
 
-LOGISTIC = Formula(_logistic, _logistic_grad, target_differentiable=False, grad_input_=_logistic_grad_)
+LOGISTIC = Formula(_logistic, _logistic_grad, target_differentiable=False, grad_input_=_logistic_grad_,
+                   loss_sum_=_logistic_sum_)
 
 
 @float32_under_autocast

@@ -75,7 +75,30 @@ def _smooth_l1_grad(x, t, beta):
     return F.hardtanh(x - t, -beta, beta) / beta
 
 
-# The fast paths (see Formula): the derivative written in place into out.
+# The fast paths (see Formula): the sum of the loss over a chunk, computed in the buffers out and
+# scratch, and the derivative written into out.
+def _squared_sum_(out, scratch, x, t):
+    d = torch.sub(x, t, out=out)
+    return torch.dot(d, d)
+
+
+def _absolute_sum_(out, scratch, x, t):
+    return torch.linalg.vector_norm(torch.sub(x, t, out=out), 1)
+
+
+def _huber_sum_(out, scratch, x, t, delta):
+    # sum c (d - c/2) = c.d - c.c/2; c d >= c^2 termwise, so the difference keeps all but 1 bit.
+    d = torch.sub(x, t, out=out)
+    c = torch.clamp(d, -delta, delta, out=scratch)
+    return torch.dot(c, d) - 0.5 * torch.dot(c, c)
+
+
+def _smooth_l1_sum_(out, scratch, x, t, beta):
+    d = torch.sub(x, t, out=out)
+    u = torch.clamp(d, -beta, beta, out=scratch).div_(beta)
+    return torch.dot(u, d) - (0.5 * beta) * torch.dot(u, u)
+
+
 def _squared_grad_(out, x, t):
     return torch.sub(x, t, out=out).mul_(2)
 
@@ -92,8 +115,8 @@ def _smooth_l1_grad_(out, x, t, beta):
     return torch.sub(x, t, out=out).clamp_(-beta, beta).div_(beta)
 
 
-SQUARED = Formula(_squared, _squared_grad, grad_input_=_squared_grad_)
-ABSOLUTE = Formula(_absolute, _absolute_grad, grad_input_=_absolute_grad_)
+SQUARED = Formula(_squared, _squared_grad, grad_input_=_squared_grad_, loss_sum_=_squared_sum_)
+ABSOLUTE = Formula(_absolute, _absolute_grad, grad_input_=_absolute_grad_, loss_sum_=_absolute_sum_)
 
 
 def _weighted(input, target, weight, formula, reduction, mean_over_weights):
@@ -257,7 +280,8 @@ def huber_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean
     input, target, weight = _check_pair(input, target, reduction, weight)
     delta = float(delta)
     formula = Formula(functools.partial(_huber, delta=delta), functools.partial(_huber_grad, delta=delta),
-                      grad_input_=functools.partial(_huber_grad_, delta=delta))
+                      grad_input_=functools.partial(_huber_grad_, delta=delta),
+                      loss_sum_=functools.partial(_huber_sum_, delta=delta), scratch_is_grad_input=True)
     out = _weighted(input, target, weight, formula, reduction, mean_over_weights=False)
     return _checked(out, target, reduction)
 
@@ -303,7 +327,9 @@ def smooth_l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "
     beta = float(beta)
     formula = ABSOLUTE if beta == 0 else Formula(functools.partial(_smooth_l1, beta=beta),
                                                  functools.partial(_smooth_l1_grad, beta=beta),
-                                                 grad_input_=functools.partial(_smooth_l1_grad_, beta=beta))
+                                                 grad_input_=functools.partial(_smooth_l1_grad_, beta=beta),
+                                                 loss_sum_=functools.partial(_smooth_l1_sum_, beta=beta),
+                                                 scratch_is_grad_input=True)
     out = elementwise_loss(input, target, formula, reduction)
     return _checked(out, target, reduction)
 
@@ -335,7 +361,11 @@ def _poisson_formula(log_input: bool, full: bool, eps: float) -> Formula:
     def grad_input_(out, x, t):
         return torch.exp(x, out=out).sub_(t) if log_input else torch.div(t, x + eps, out=out).neg_().add_(1)
 
-    return Formula(loss, grad_input, grad_target, grad_input_=grad_input_)
+    def loss_sum_(out, scratch, x, t):  # the common case: log-rates, no Stirling term
+        return torch.exp(x, out=out).addcmul_(t, x, value=-1).sum()
+
+    return Formula(loss, grad_input, grad_target, grad_input_=grad_input_,
+                   loss_sum_=loss_sum_ if log_input and not full else None)
 
 
 @float32_under_autocast

@@ -28,7 +28,7 @@ def values(x: torch.Tensor) -> torch.Tensor | None:
         return None
     while torch._C._functorch.is_functorch_wrapped_tensor(x):
         x = torch._C._functorch.get_unwrapped(x)
-    if x.device.type == "meta" or is_fake(x):
+    if x.device.type == "meta" or (type(x) is not torch.Tensor and is_fake(x)):
         return None
     return x.detach()
 

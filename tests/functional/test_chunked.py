@@ -53,3 +53,22 @@ def test_chunked_value_and_gradient_match_torch(name, reduction, dtype):
     assert_close(got, expected, **tolerance)
     (got_grad,), (expected_grad,) = torch.autograd.grad(got, a), torch.autograd.grad(expected, b)
     assert_close(got_grad, expected_grad, **tolerance)
+
+
+@pytest.mark.parametrize("name", ["huber_loss", "smooth_l1_loss"])
+def test_a_second_backward_through_the_same_graph_gives_the_same_gradient(name):
+    # The first backward uses up the derivative the forward kept; the second recomputes it.
+    ours, theirs, kind, options = LOSSES[name]
+    x, t = _inputs(kind, torch.float64)
+    x.requires_grad_()
+    loss = ours(x, t, **options)
+    first, = torch.autograd.grad(loss, x, retain_graph=True)
+    second, = torch.autograd.grad(loss, x)
+    assert_close(first, second)
+    assert_close(first, torch.autograd.grad(theirs(x, t, **options), x)[0])
+
+
+def test_no_grad_forward_keeps_nothing_and_matches_torch():
+    x, t = _inputs("real", torch.float32)
+    with torch.no_grad():
+        assert_close(L.huber_loss(x.requires_grad_(), t), F.huber_loss(x, t))
