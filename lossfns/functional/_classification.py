@@ -353,21 +353,12 @@ class _CrossEntropyIndex(torch.autograd.Function):
 
     @staticmethod
     def forward(input, index, ignored, target_weight, weight, denominator, eps, reduction):
-        num_classes = input.shape[1]
-        # Subtracting the row max keeps exp() <= 1: logits of +-1e3 neither overflow nor underflow.
-        shift = input.amax(1, keepdim=True)
-        shift = torch.where(shift.isinf(), 0, shift)  # as torch.logsumexp: a row of -inf gives -inf
-        z = input - shift
-        # -log p_y = log s - (x_y - m): centred, so float32 keeps its digits at logits of 1e3.
-        picked = z.gather(1, index).squeeze(1)
-        if eps > 0:  # sum_c w_c (x_c - m), for the uniform (smoothing) part
-            centered_sum = z.sum(1) if weight is None else _weighted_class_sum(z, weight)
-        log_total = z.exp_().sum(1).log()  # z is a fresh buffer: exp in place
-        loss = (log_total - picked) * target_weight
-        if eps > 0:
-            # -sum_c w_c log p_c = W log s - sum_c w_c (x_c - m), without a full-size log-softmax.
-            total_weight = num_classes if weight is None else weight.sum()
-            loss = (1 - eps) * loss + (eps / num_classes) * (log_total * total_weight - centered_sum)
+        # log_softmax subtracts the row max before exp: logits of +-1e3 neither overflow nor underflow.
+        log_p = torch.log_softmax(input, 1)
+        loss = -log_p.gather(1, index).squeeze(1) * target_weight
+        if eps > 0:  # the uniform part: -sum_c w_c log p_c
+            smooth = log_p.sum(1) if weight is None else _weighted_class_sum(log_p, weight)
+            loss = (1 - eps) * loss - (eps / input.shape[1]) * smooth
         loss = torch.where(ignored, 0, loss)  # also turns inf * 0 = nan into 0 for ignored rows
         return reduce(loss, reduction, denominator)
 
@@ -513,6 +504,42 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tenso
     return loss.squeeze(0) if input.dim() == 1 and reduction == "none" else loss
 
 
+class _NLLLoss(torch.autograd.Function):
+    """-w_y x[n, y, d1, ..., dK] for log-probabilities x (N, C, d1, ..., dK), reduced."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(input, index, ignored, target_weight, denominator, reduction):
+        # torch.where rather than a product alone: an ignored row's -inf times 0 would be nan.
+        loss = torch.where(ignored, 0, -input.gather(1, index).squeeze(1) * target_weight)
+        return reduce(loss, reduction, denominator)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, index, ignored, target_weight, denominator, ctx.reduction = inputs
+        ctx.save_for_backward(index, target_weight, denominator)
+        save_for_forward(ctx, index, target_weight, denominator)
+        ctx.shape, ctx.dtype = input.shape, input.dtype
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        index, target_weight, denominator = ctx.saved_tensors
+        g = reduce_grad(grad_output, ctx.reduction, denominator)
+        picked = (-target_weight * g).unsqueeze(1)  # d loss / d x[n, y_n]; 0 everywhere else
+        grad = torch.zeros(ctx.shape, dtype=ctx.dtype, device=index.device)
+        grad = grad.scatter_(1, index, picked) if in_place_ok() else grad.scatter(1, index, picked)
+        return grad, None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, input_tangent, *_):
+        index, target_weight, denominator = ctx.saved_tensors
+        return reduce(-input_tangent.gather(1, index).squeeze(1) * target_weight, ctx.reduction, denominator)
+
+
+_NLLLossTraced = without_jvp(_NLLLoss)
+
+
 @float32_under_autocast
 def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
              ignore_index: int = DEFAULT_IGNORE_INDEX, reduction: str = "mean") -> torch.Tensor:
@@ -557,9 +584,7 @@ def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     weight_ = _check_class_weight(weight, num_classes, input.dtype)
     check_no_grad(weight, "weight", "nll_loss")
     batch_input, batch_target = _as_batch(input, target.long())
-    index, ignored, target_weight, denominator = _index_parts(batch_input, batch_target, weight_, ignore_index,
-                                                              reduction)
-    # torch.where rather than a product alone: an ignored row's -inf times 0 would be nan.
-    loss = torch.where(ignored, 0, -batch_input.gather(1, index).squeeze(1) * target_weight)
-    loss = reduce(loss, reduction, denominator)
+    parts = _index_parts(batch_input, batch_target, weight_, ignore_index, reduction)
+    function = _NLLLossTraced if torch.compiler.is_compiling() else _NLLLoss
+    loss = function.apply(batch_input, *parts, reduction)
     return loss.squeeze(0) if input.dim() == 1 and reduction == "none" else loss
