@@ -29,6 +29,7 @@ from ._validation import (
     check_reduction,
     check_same_shape,
     check_tensor,
+    values,
 )
 
 DEFAULT_IGNORE_INDEX = -100
@@ -327,13 +328,14 @@ def _index_grad(input, index, ignored, target_weight, weight, eps, g):
     """d loss_n / d x_{n,c} times g_n: (1 - eps) w_y (p_c - [c = y]) + eps / C (W p_c - w_c).
 
     ``index`` is the target (N, 1, d1, ..., dK) with ignored entries pointing at class 0, whose
-    ``target_weight`` w_y is 0; W = sum_c w_c.
+    ``target_weight`` w_y is 0; W = sum_c w_c. See ``_index_parts`` for None arguments.
     """
     num_classes = input.shape[1]
-    target_coef = ((1 - eps) * target_weight * g).unsqueeze(1)
+    target_coef = _per_target((1 - eps) * g, target_weight, index)
     coef = target_coef
     if eps > 0:
-        smooth_coef = ((~ignored).to(input.dtype) * (g * (eps / num_classes))).unsqueeze(1)
+        kept = g * (eps / num_classes)
+        smooth_coef = _per_target(kept if ignored is None else (~ignored).to(input.dtype) * kept, None, index)
         coef = target_coef + smooth_coef * (num_classes if weight is None else weight.sum())
         smooth = smooth_coef if weight is None else smooth_coef * _class_view(weight, input.dim())
     probs = torch.softmax(input, 1)
@@ -341,7 +343,7 @@ def _index_grad(input, index, ignored, target_weight, weight, eps, g):
         grad = probs.mul_(coef)
         if eps > 0:
             grad.sub_(smooth)
-        return grad.scatter_add_(1, index, target_coef.neg_())
+        return grad.scatter_add_(1, index, -target_coef)
     grad = probs * coef if eps == 0 else probs * coef - smooth
     return grad.scatter_add(1, index, -target_coef)
 
@@ -355,11 +357,12 @@ class _CrossEntropyIndex(torch.autograd.Function):
     def forward(input, index, ignored, target_weight, weight, denominator, eps, reduction):
         # log_softmax subtracts the row max before exp: logits of +-1e3 neither overflow nor underflow.
         log_p = torch.log_softmax(input, 1)
-        loss = -log_p.gather(1, index).squeeze(1) * target_weight
+        loss = _weighted_picks(log_p, index, None, target_weight)
         if eps > 0:  # the uniform part: -sum_c w_c log p_c
             smooth = log_p.sum(1) if weight is None else _weighted_class_sum(log_p, weight)
             loss = (1 - eps) * loss - (eps / input.shape[1]) * smooth
-        loss = torch.where(ignored, 0, loss)  # also turns inf * 0 = nan into 0 for ignored rows
+        if ignored is not None:
+            loss = torch.where(ignored, 0, loss)  # also turns inf * 0 = nan into 0 for ignored rows
         return reduce(loss, reduction, denominator)
 
     @staticmethod
@@ -371,14 +374,14 @@ class _CrossEntropyIndex(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         input, index, ignored, target_weight, weight, denominator = ctx.saved_tensors
-        g = reduce_grad(grad_output, ctx.reduction, denominator)
+        g = reduce_grad(grad_output, ctx.reduction, _denominator(denominator, index))
         grad = _index_grad(input, index, ignored, target_weight, weight, ctx.eps, g)
         return grad, None, None, None, None, None, None, None
 
     @staticmethod
     def jvp(ctx, input_tangent, *_):
         input, index, ignored, target_weight, weight, denominator = ctx.saved_tensors
-        grad = _index_grad(input, index, ignored, target_weight, weight, ctx.eps, 1.0)
+        grad = _index_grad(input, index, ignored, target_weight, weight, ctx.eps, input.new_ones(()))
         return reduce((grad * input_tangent).sum(1), ctx.reduction, denominator)
 
 
@@ -386,18 +389,45 @@ _CrossEntropyIndexTraced = without_jvp(_CrossEntropyIndex)
 
 
 def _index_parts(input, target, weight, ignore_index, reduction):
-    """(index (N, 1, ...), ignored, w_y with 0 where ignored, 'mean' denominator sum of w_y)."""
-    ignored = target == ignore_index
-    safe = target.masked_fill(ignored, 0)  # ignored entries point at class 0, with weight 0
-    target_weight = (torch.ones_like(target, dtype=input.dtype) if weight is None
-                     else weight[safe]).masked_fill(ignored, 0)
+    """(index (N, 1, ...), ignored, w_y with 0 where ignored, 'mean' denominator sum of w_y).
+
+    Where no target is ignore_index (seen in eager mode) ``ignored`` is None, and without class
+    weights w_y and the denominator are None too (all ones, and N): fewer passes over the batch.
+    """
+    v = values(target)
+    if v is not None and not bool((v == ignore_index).any()):
+        ignored, safe = None, target
+        target_weight = None if weight is None else weight[target]
+    else:
+        ignored = target == ignore_index
+        safe = target.masked_fill(ignored, 0)  # ignored entries point at class 0, with weight 0
+        target_weight = (torch.ones_like(target, dtype=input.dtype) if weight is None
+                         else weight[safe]).masked_fill(ignored, 0)
     denominator = None
     # (An empty batch keeps denominator None, so that 'mean' raises "the batch is empty".)
-    if reduction == "mean" and target.numel():
+    if reduction == "mean" and target.numel() and target_weight is not None:
         accumulate = torch.promote_types(input.dtype, torch.float32)  # float32 for half precision
         denominator = target_weight.sum(dtype=accumulate)
         check_denominator(denominator)
     return safe.unsqueeze(1), ignored, target_weight, denominator
+
+
+def _per_target(g, target_weight, index):
+    """g w_y as a tensor (N, 1, d1, ..., dK) like ``index`` (w_y = 1 where ``target_weight`` is None)."""
+    coef = g if target_weight is None else g * target_weight
+    return coef.unsqueeze(1) if coef.dim() else coef.expand(index.shape)
+
+
+def _weighted_picks(input, index, ignored, target_weight):
+    """-w_y x[n, y_n, ...], 0 where ignored (torch.where, not a product: -inf * 0 would be nan)."""
+    loss = -input.gather(1, index).squeeze(1)
+    if target_weight is not None:
+        loss = loss * target_weight
+    return loss if ignored is None else torch.where(ignored, 0, loss)
+
+
+def _denominator(denominator, index):
+    return index.numel() if denominator is None else denominator
 
 
 def _cross_entropy_index(input, target, weight, ignore_index, reduction, eps):
@@ -511,13 +541,11 @@ class _NLLLoss(torch.autograd.Function):
 
     @staticmethod
     def forward(input, index, ignored, target_weight, denominator, reduction):
-        # torch.where rather than a product alone: an ignored row's -inf times 0 would be nan.
-        loss = torch.where(ignored, 0, -input.gather(1, index).squeeze(1) * target_weight)
-        return reduce(loss, reduction, denominator)
+        return reduce(_weighted_picks(input, index, ignored, target_weight), reduction, denominator)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        input, index, ignored, target_weight, denominator, ctx.reduction = inputs
+        input, index, _ignored, target_weight, denominator, ctx.reduction = inputs
         ctx.save_for_backward(index, target_weight, denominator)
         save_for_forward(ctx, index, target_weight, denominator)
         ctx.shape, ctx.dtype = input.shape, input.dtype
@@ -525,8 +553,8 @@ class _NLLLoss(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         index, target_weight, denominator = ctx.saved_tensors
-        g = reduce_grad(grad_output, ctx.reduction, denominator)
-        picked = (-target_weight * g).unsqueeze(1)  # d loss / d x[n, y_n]; 0 everywhere else
+        g = reduce_grad(grad_output, ctx.reduction, _denominator(denominator, index))
+        picked = _per_target(-g, target_weight, index)  # d loss / d x[n, y_n]; 0 everywhere else
         grad = torch.zeros(ctx.shape, dtype=ctx.dtype, device=index.device)
         grad = grad.scatter_(1, index, picked) if in_place_ok() else grad.scatter(1, index, picked)
         return grad, None, None, None, None, None
@@ -534,7 +562,7 @@ class _NLLLoss(torch.autograd.Function):
     @staticmethod
     def jvp(ctx, input_tangent, *_):
         index, target_weight, denominator = ctx.saved_tensors
-        return reduce(-input_tangent.gather(1, index).squeeze(1) * target_weight, ctx.reduction, denominator)
+        return reduce(_weighted_picks(input_tangent, index, None, target_weight), ctx.reduction, denominator)
 
 
 _NLLLossTraced = without_jvp(_NLLLoss)

@@ -139,6 +139,10 @@ def check_class_indices(target: torch.Tensor, num_classes: int, ignore_index: in
                         name: str = "target") -> None:
     """Raise ValueError if a class index lies outside [0, num_classes) (ignore_index excepted)."""
     v = values(target)
+    if v is not None and v.numel():
+        lo, hi = torch.aminmax(v)  # one pass settles the common case: every index in range
+        if lo.item() >= 0 and hi.item() < num_classes:
+            return
     t = target if v is None else v
     valid = (t >= 0) & (t < num_classes)
     if ignore_index is not None:
