@@ -239,7 +239,7 @@ def measure_memory(case: Case, impl: str, quick: bool, threads: int, runs: int =
     args, kwargs = case.make(quick)
     try:
         _run(fn, args, kwargs, case.double)  # warm-up
-    except Exception as exc:  # a stub or a half-written loss: report, do not crash
+    except Exception as exc:  # noqa: BLE001 - a stub or a half-written loss: report, do not crash
         return {"status": _describe(exc)}
     peaks = []
     for _ in range(runs):
@@ -286,7 +286,7 @@ def measure_time(case: Case, quick: bool, repeats: int, warmup: int, clock=time.
     ours, ref = resolve(case, "lossfns"), resolve(case, "torch")
     try:
         loss = _run(ours, args, kwargs, case.double)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - report a failing loss in its row
         return {"status": _describe(exc)}
     grads = [a.grad.clone() for a in _leaves(args)]
     _clear(args)
@@ -339,8 +339,8 @@ def _fmt_ratio(r):
 def render(rows, header_lines) -> str:
     out = list(header_lines) + [
         "",
-        "| loss | case | time lossfns (ms) | time torch (ms) | ratio | peak extra MB lossfns "
-        "| peak extra MB torch | ratio | flags |",
+        ("| loss | case | time lossfns (ms) | time torch (ms) | ratio | peak extra MB lossfns "
+         "| peak extra MB torch | ratio | flags |"),
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for case, t, m_ours, m_ref in rows:
@@ -435,7 +435,7 @@ def main(argv=None) -> int:
     for c in cases:
         try:
             t = measure_time(c, a.quick, repeats, warmup, clock)
-        except Exception as exc:  # a torch-side failure should not hide the other rows
+        except Exception as exc:  # noqa: BLE001 - a torch-side failure should not hide the other rows
             traceback.print_exc()
             t = {"status": _describe(exc)}
         print(f"time {c.key}: {t}", file=sys.stderr, flush=True)
@@ -444,11 +444,11 @@ def main(argv=None) -> int:
     header = [
         f"## lossfns vs torch.nn.functional: forward + backward on CPU{' (--quick)' if a.quick else ''}",
         "",
-        f"torch {torch.__version__}, torch.set_num_threads({a.threads}), {os.cpu_count()} CPUs; "
-        f"time ({'CPU time of the thread' if a.clock == 'cpu' else 'wall clock'}): median of {repeats} "
-        f"interleaved repeats after {warmup} warm-up; load average before the run "
-        f"{os.getloadavg()[0]:.1f}; "
-        "memory: peak RSS increase during one forward + backward (median of 3, own process).",
+        (f"torch {torch.__version__}, torch.set_num_threads({a.threads}), {os.cpu_count()} CPUs; "
+         f"time ({'CPU time of the thread' if a.clock == 'cpu' else 'wall clock'}): median of {repeats} "
+         f"interleaved repeats after {warmup} warm-up; load average before the run "
+         f"{os.getloadavg()[0]:.1f}; "
+         "memory: peak RSS increase during one forward + backward (median of 3, own process)."),
         f"Sizes: {size_note(a.quick)}; reduction 'mean' ('batchmean' for kl_div).",
     ]
     table = render(rows, header)

@@ -47,7 +47,8 @@ def chunked_sum(sum_, *tensors: torch.Tensor, scratch: torch.Tensor | None = Non
     """The sum of an elementwise loss over ``tensors``, one chunk at a time.
 
     ``sum_(out, scratch, *chunks)`` returns the sum over one chunk, using ``out`` and ``scratch``
-    as buffers in the accumulation dtype (float32 for half precision, as ``torch.mean`` adds);
+    as buffers; chunks and buffers are in the accumulation dtype (half precision is computed in
+    float32, and added in float32 as ``torch.mean`` adds);
     ``scratch`` is the matching chunk of the ``scratch`` argument if one is given (a tensor of
     the shape of ``tensors[0]``, for a caller that wants what ``sum_`` leaves there). Returns a
     0-dim tensor in the accumulation dtype (the caller divides, then casts back).
@@ -58,19 +59,25 @@ def chunked_sum(sum_, *tensors: torch.Tensor, scratch: torch.Tensor | None = Non
     total = 0
     for extra, parts in zip(scratches, zip(*map(_pieces, tensors))):
         n = parts[0].numel()
-        total = total + sum_(out[:n], extra[:n], *parts)
+        total = total + sum_(out[:n], extra[:n], *(p.to(accumulate) for p in parts))
     return total
 
 
-def chunked_map(fn_, *tensors: torch.Tensor) -> torch.Tensor:
-    """A new tensor ``out`` filled by ``fn_(out_chunk, *chunks)``, one chunk at a time.
+def chunked_map(fn_, scale: torch.Tensor, *tensors: torch.Tensor) -> torch.Tensor:
+    """A new tensor holding ``scale`` times the elementwise result of ``fn_``, one chunk at a time.
 
-    ``fn_`` writes an elementwise result into ``out_chunk`` (``out=`` and in-place ops), so
-    every step after the first works on a chunk that is still in cache.
+    ``fn_(buffer, *chunks)`` writes its result into ``buffer`` (the result's chunk, or for half
+    precision a float32 chunk, rounded once into the result) with ``out=`` and in-place ops, so
+    every step after the first works in cache.
     """
     out = torch.empty_like(tensors[0])
+    accumulate = torch.promote_types(out.dtype, torch.float32)
+    buffer = _workspace(accumulate, min(CHUNK, out.numel()))[0]
     for piece, *parts in zip(_pieces(out), *map(_pieces, tensors)):
-        fn_(piece, *parts)
+        if accumulate == out.dtype:
+            fn_(piece, *parts).mul_(scale)  # straight into the result
+        else:  # half precision: computed in float32, rounded once
+            piece.copy_(fn_(buffer[:piece.numel()], *(p.to(accumulate) for p in parts)).mul_(scale))
     return out
 
 

@@ -156,7 +156,13 @@ def _bce_grad_target(p, y):
     return -torch.logit(p)  # -log(p / (1 - p)): +-inf at p = 1 or 0
 
 
-BCE = Formula(_bce, _bce_grad_input, _bce_grad_target)
+def _bce_sum_(out, scratch, p, y):
+    log_q = torch.log1p(torch.neg(p, out=scratch), out=scratch).clamp_min_(LOG_CLAMP)  # log(1 - p)
+    log_q = log_q.addcmul_(log_q, y, value=-1)  # (1 - y) log(1 - p), in place
+    return -torch.log(p, out=out).clamp_min_(LOG_CLAMP).mul_(y).add_(log_q).sum()
+
+
+BCE = Formula(_bce, _bce_grad_input, _bce_grad_target, loss_sum_=_bce_sum_)
 
 
 def _weighted_mean_over_n(input, target, weight, formula, reduction, parameter=None):

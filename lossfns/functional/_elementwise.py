@@ -84,10 +84,9 @@ class _Elementwise(torch.autograd.Function):
             if ctx.kept:  # dJ/dx written by the forward; used up here (a second backward recomputes)
                 return ctx.kept.pop().mul_(scale), None, None, None, None, None
             if formula.grad_input_ is None:
-                grad = chunked_map(lambda out, x, t: torch.mul(formula.grad_input(x, t), scale, out=out),
-                                   input, target)
+                grad = chunked_map(lambda out, x, t: out.copy_(formula.grad_input(x, t)), scale, input, target)
             else:
-                grad = chunked_map(lambda out, x, t: formula.grad_input_(out, x, t).mul_(scale), input, target)
+                grad = chunked_map(formula.grad_input_, scale, input, target)
             return grad, None, None, None, None, None
         grad_input, grad_target = formula.partials(need_target, *_arguments(input, target, parameter))
         grad_target = None if grad_target is None else grad_target * scale

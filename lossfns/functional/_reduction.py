@@ -65,8 +65,10 @@ def reduce_grad(grad_output: torch.Tensor, reduction: str, denominator) -> torch
     """Gradient of the reduced loss w.r.t. each per-element loss.
 
     ``denominator`` is the value ``reduce`` divided by for 'mean' (ignored otherwise).
-    Returns ``grad_output`` itself for 'none'; a 0-dim tensor (broadcasts) otherwise.
+    Returns ``grad_output`` itself for 'none'; a 0-dim tensor (broadcasts) otherwise, in float32
+    for half precision (g / N can be a float16 subnormal; autograd casts the gradients back).
     """
-    if reduction == "mean":
-        return (grad_output / denominator).to(grad_output.dtype)  # a float32 denominator of half losses
-    return grad_output
+    if reduction == "none":
+        return grad_output
+    grad_output = grad_output.to(torch.promote_types(grad_output.dtype, torch.float32))
+    return grad_output / denominator if reduction == "mean" else grad_output

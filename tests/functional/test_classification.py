@@ -73,7 +73,7 @@ def class_weight(c=5, seed=3):
 
 
 def ce_kwargs(reduction, ignore, eps):
-    kw = dict(reduction=reduction, label_smoothing=eps)
+    kw = {"reduction": reduction, "label_smoothing": eps}
     if ignore is not None:
         kw["ignore_index"] = ignore
     return kw
@@ -138,7 +138,7 @@ def test_cross_entropy_probability_targets_match_torch_with_target_and_weight_gr
         shape, reduction, weighted, eps):
     x, p = logits(shape), probability_target(shape).requires_grad_()
     w = class_weight().requires_grad_() if weighted else None
-    kw = dict(reduction=reduction, label_smoothing=eps)
+    kw = {"reduction": reduction, "label_smoothing": eps}
     if weighted:
         assert_matches_torch(lambda x, p, w: cross_entropy(x, p, w, **kw),
                              lambda x, p, w: F.cross_entropy(x, p, w, **kw), x, p, w)
@@ -174,7 +174,7 @@ def test_cross_entropy_one_hot_probabilities_equal_index_targets_without_weights
 def test_nll_loss_matches_torch(shape, reduction, weighted, ignore):
     x = torch.log_softmax(logits(shape).detach(), min(1, len(shape) - 1)).requires_grad_()
     y, w = index_target(shape, ignore), class_weight() if weighted else None
-    kw = dict(reduction=reduction) | ({} if ignore is None else dict(ignore_index=ignore))
+    kw = {"reduction": reduction} | ({} if ignore is None else {"ignore_index": ignore})
     assert_matches_torch(lambda x: nll_loss(x, y, w, **kw), lambda x: F.nll_loss(x, y, w, **kw), x)
 
 
@@ -237,7 +237,7 @@ def test_binary_cross_entropy_with_logits_matches_torch_with_target_gradient(
     if pos_weight_kind and shape:
         q_shape = shape[-1:] if pos_weight_kind == "column" else shape[:-1] + (1,)
         q = 3 * torch.rand(q_shape, dtype=D, generator=gen(8))
-    kw = dict(reduction=reduction, pos_weight=q)
+    kw = {"reduction": reduction, "pos_weight": q}
     assert_matches_torch(lambda x, y: binary_cross_entropy_with_logits(x, y, w, **kw),
                          lambda x, y: F.binary_cross_entropy_with_logits(x, y, w, **kw), x, y)
 
@@ -340,12 +340,13 @@ def test_cross_entropy_extreme_logits_finite_and_match_torch(dtype):
     x = EXTREME.to(dtype).requires_grad_()
     y, p = torch.tensor([1, 0, 2, 0]), probability_target((4, 3)).to(dtype)
     w = class_weight(3).to(dtype)
-    for target, kw in [(y, dict(label_smoothing=0.2)), (p, dict(label_smoothing=0.2)), (y, {})]:
+    for target, kw in [(y, {"label_smoothing": 0.2}), (p, {"label_smoothing": 0.2}), (y, {})]:
         ours = cross_entropy(x, target, w, reduction="none", **kw)
         grad, = torch.autograd.grad(ours.sum(), x)
         assert torch.isfinite(ours).all() and torch.isfinite(grad).all()
-        assert_matches_torch(lambda x: cross_entropy(x, target, w, reduction="none", **kw),
-                             lambda x: F.cross_entropy(x, target, w, reduction="none", **kw), x)
+        assert_matches_torch(lambda x, target=target, kw=kw: cross_entropy(x, target, w, reduction="none", **kw),
+                             lambda x, target=target, kw=kw: F.cross_entropy(x, target, w, reduction="none", **kw),
+                             x)
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
@@ -357,7 +358,7 @@ def test_binary_cross_entropy_with_logits_extreme_logits_finite_and_match_torch(
     loss = binary_cross_entropy_with_logits(x, y, reduction="none", pos_weight=q)
     assert torch.isfinite(loss).all()
     assert loss[0] == 0 and loss[1] == 0  # confident and right: no cost, no cancellation error
-    kw = dict(reduction="none", pos_weight=q)
+    kw = {"reduction": "none", "pos_weight": q}
     assert_matches_torch(lambda x: binary_cross_entropy_with_logits(x, y, **kw),
                          lambda x: F.binary_cross_entropy_with_logits(x, y, **kw), x)
 
@@ -371,7 +372,7 @@ def test_binary_cross_entropy_with_logits_small_loss_keeps_full_relative_precisi
 
 
 # ------------------------------------------------------------------ float32 agreement
-FLOAT32_TOL = dict(rtol=1e-5, atol=1e-6)
+FLOAT32_TOL = {"rtol": 1e-5, "atol": 1e-6}
 
 
 @pytest.mark.parametrize("shape", [(64, 10), (4, 7, 5, 6)])
