@@ -11,9 +11,11 @@ import functools
 
 import torch
 
+from ._chunked import in_place_ok
 from ._dtypes import float32_under_autocast
 from ._elementwise import Formula, elementwise_loss
-from ._reduction import reduce
+from ._function import save_for_forward, without_jvp
+from ._reduction import reduce, reduce_grad
 from ._validation import (
     check_class_indices,
     check_floating,
@@ -185,15 +187,57 @@ def hinge_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean
     return elementwise_loss(input, target, formula, reduction)
 
 
-def _multi_margin(input, target, weight, p, margin):
+def _multi_margin_grad(input, index, class_weight, p, margin, g):
+    """d J_n / d x[n, i] times g_n for scores (N, C); ``class_weight`` is w[y_n] (N,) or None.
+
+    With z_i = margin - x_y + x_i: p z_i^(p-1) [z_i > 0] / C for i != y (strict '>' as torch: the
+    subgradient at the kink is 0), and minus the sum of those for i = y.
+    """
+    coef = g / input.shape[1] if class_weight is None else g * class_weight / input.shape[1]
+    coef = coef.unsqueeze(1) if coef.dim() else coef
+    z = input - input.gather(1, index) + margin
+    if in_place_ok():  # one (N, C) buffer in all: z becomes the gradient
+        grad = z.gt_(0) if p == 1 else z.clamp_(min=0).mul_(2)
+        grad = grad.scatter_(1, index, 0).mul_(coef)
+        return grad.scatter_(1, index, grad.sum(1, keepdim=True).neg_())
+    grad = (z > 0).to(z.dtype) if p == 1 else 2 * torch.relu(z)
+    grad = grad.scatter(1, index, 0) * coef
+    return grad.scatter(1, index, -grad.sum(1, keepdim=True))
+
+
+class _MultiMargin(torch.autograd.Function):
     """J_n = w[y_n] / C * sum_{i != y_n} max(0, margin - x[n, y_n] + x[n, i])^p on (N, C) scores."""
-    index = target.unsqueeze(1)
-    # relu: the subgradient at the kink is 0, as torch; autograd derives the rest.
-    hinge = torch.relu(margin - input.gather(1, index) + input)
-    if p == 2:
-        hinge = hinge.square()
-    loss = hinge.scatter(1, index, 0).sum(1) / input.shape[1]  # the i = y term is left out
-    return loss if weight is None else loss * weight[target]
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(input, index, class_weight, p, margin, reduction):
+        hinge = torch.relu(input - input.gather(1, index) + margin)
+        if p == 2:
+            hinge = hinge.square()
+        loss = hinge.scatter(1, index, 0).sum(1) / input.shape[1]  # the i = y term is left out
+        return reduce(loss if class_weight is None else loss * class_weight, reduction)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, index, class_weight, ctx.p, ctx.margin, ctx.reduction = inputs
+        ctx.save_for_backward(input, index, class_weight)
+        save_for_forward(ctx, input, index, class_weight)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, index, class_weight = ctx.saved_tensors
+        g = reduce_grad(grad_output, ctx.reduction, input.shape[0])
+        return _multi_margin_grad(input, index, class_weight, ctx.p, ctx.margin, g), None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, input_tangent, *_):
+        input, index, class_weight = ctx.saved_tensors
+        grad = _multi_margin_grad(input, index, class_weight, ctx.p, ctx.margin, input.new_ones(()))
+        return reduce((grad * input_tangent).sum(1), ctx.reduction)
+
+
+_MultiMarginTraced = without_jvp(_MultiMargin)
 
 
 @float32_under_autocast
@@ -258,5 +302,9 @@ def multi_margin_loss(input: torch.Tensor, target: torch.Tensor, p: int = 1, mar
             raise ValueError(f"expected weight of shape ({num_classes},), got {tuple(weight.shape)}")
         check_no_grad(weight, "weight", "multi_margin_loss")
         weight = weight.to(input.dtype)
-    loss = _multi_margin(input.reshape(-1, num_classes), target.reshape(-1).long(), weight, p, float(margin))
-    return reduce(loss.reshape(target.shape), reduction)
+    target_shape, target = target.shape, target.reshape(-1).long()
+    class_weight = None if weight is None else weight[target]
+    function = _MultiMarginTraced if torch.compiler.is_compiling() else _MultiMargin
+    loss = function.apply(input.reshape(-1, num_classes), target.unsqueeze(1), class_weight, p, float(margin),
+                          reduction)
+    return loss.reshape(target_shape) if reduction == "none" else loss
