@@ -358,7 +358,8 @@ def render(rows, header_lines) -> str:
                 flags.append(f"{what} > {LIMIT:g}x")
             elif r is not None and r > SLOW:
                 flags.append(f"{what} > {SLOW:g}x")
-        if t["rel_diff"] > (1e-2 if "float16" in case.label else 1e-4):
+        # float16 gradients of a mean over 1e6 terms are subnormals (1e-6, spacing 6e-8): a few % apart
+        if t["rel_diff"] > (1e-1 if "float16" in case.label else 1e-4):
             flags.append(f"values differ from torch (rel {t['rel_diff']:.1e})")
         if m_ours.get("status", "ok") != "ok":
             flags.append(f"memory: {m_ours['status']}")

@@ -345,13 +345,14 @@ def _index_grad(input, index, ignored, target_weight, weight, eps, g):
         coef = target_coef + smooth_coef * (num_classes if weight is None else weight.sum())
         smooth = smooth_coef if weight is None else smooth_coef * _class_view(weight, input.dim())
     probs = torch.softmax(input, 1)
+    picked = -target_coef.to(input.dtype)  # the coefficients are float32 for half precision
     if in_place_ok():  # reuse the softmax buffer: one N x C tensor in all, like torch's backward
         grad = probs.mul_(coef)
         if eps > 0:
             grad.sub_(smooth)
-        return grad.scatter_add_(1, index, -target_coef)
+        return grad.scatter_add_(1, index, picked)
     grad = probs * coef if eps == 0 else probs * coef - smooth
-    return grad.scatter_add(1, index, -target_coef)
+    return grad.to(input.dtype).scatter_add(1, index, picked)
 
 
 class _CrossEntropyIndex(torch.autograd.Function):
@@ -560,7 +561,7 @@ class _NLLLoss(torch.autograd.Function):
     def backward(ctx, grad_output):
         index, target_weight, denominator = ctx.saved_tensors
         g = reduce_grad(grad_output, ctx.reduction, _denominator(denominator, index))
-        picked = _per_target(-g, target_weight, index)  # d loss / d x[n, y_n]; 0 everywhere else
+        picked = _per_target(-g, target_weight, index).to(ctx.dtype)  # d loss / d x[n, y_n]; 0 elsewhere
         grad = torch.zeros(ctx.shape, dtype=ctx.dtype, device=index.device)
         grad = grad.scatter_(1, index, picked) if in_place_ok() else grad.scatter(1, index, picked)
         return grad, None, None, None, None, None

@@ -201,7 +201,7 @@ def _multi_margin_grad(input, index, class_weight, p, margin, g):
         grad = grad.scatter_(1, index, 0).mul_(coef)
         return grad.scatter_(1, index, grad.sum(1, keepdim=True).neg_())
     grad = (z > 0).to(z.dtype) if p == 1 else 2 * torch.relu(z)
-    grad = grad.scatter(1, index, 0) * coef
+    grad = (grad.scatter(1, index, 0) * coef).to(input.dtype)
     return grad.scatter(1, index, -grad.sum(1, keepdim=True))
 
 
@@ -212,10 +212,10 @@ class _MultiMargin(torch.autograd.Function):
 
     @staticmethod
     def forward(input, index, class_weight, p, margin, reduction):
-        hinge = torch.relu(input - input.gather(1, index) + margin)
+        hinge = (input - input.gather(1, index)).add_(margin).relu_()  # one fresh (N, C) buffer
         if p == 2:
-            hinge = hinge.square()
-        loss = hinge.scatter(1, index, 0).sum(1) / input.shape[1]  # the i = y term is left out
+            hinge.square_()
+        loss = hinge.scatter_(1, index, 0).sum(1) / input.shape[1]  # the i = y term is left out
         return reduce(loss if class_weight is None else loss * class_weight, reduction)
 
     @staticmethod

@@ -79,6 +79,23 @@ def test_half_precision_class_index_mean_adds_the_weights_in_float32(loss, dtype
     assert_close(got.double(), fn(x.double(), y), rtol=1e-2, atol=0)
 
 
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_float16_gradients_are_float16_and_close_to_float32(case):
+    args = case.make(torch.float16, 2)
+    leaves = [a.requires_grad_() if i in case.differentiable else a for i, a in enumerate(args)]
+    loss = call(case, case.ours, leaves, "sum" if "sum" in case.reductions else None).sum()
+    grads = torch.autograd.grad(loss, [leaves[i] for i in case.differentiable])
+    exact_args = [a.detach().double() if a.is_floating_point() else a for a in args]
+    if case.gradcheck_eps < 1e-6:  # distributions: rows that sum to 1 in float16 need not in float64
+        exact_args = [a / a.sum(-1, keepdim=True) for a in exact_args]
+    exact_args = [a.requires_grad_() if i in case.differentiable else a for i, a in enumerate(exact_args)]
+    exact = call(case, case.ours, exact_args, "sum" if "sum" in case.reductions else None).sum()
+    expected = torch.autograd.grad(exact, [exact_args[i] for i in case.differentiable])
+    for got, want in zip(grads, expected):
+        assert got.dtype == torch.float16
+        assert_close(got.double(), want, rtol=2e-2, atol=2e-2)
+
+
 # ---------------------------------------------------------------- autocast
 @pytest.mark.parametrize("autocast_dtype", HALF, ids=str)
 @pytest.mark.parametrize("input_dtype", [torch.float32, "half"], ids=["float32_inputs", "half_inputs"])
