@@ -214,7 +214,7 @@ class _MultiMargin(torch.autograd.Function):
     def forward(input, index, class_weight, p, margin, reduction):
         hinge = (input - input.gather(1, index)).add_(margin).relu_()  # one fresh (N, C) buffer
         if p == 2:
-            hinge.square_()
+            hinge.mul_(hinge)  # (square_ has no vmap batching rule)
         loss = hinge.scatter_(1, index, 0).sum(1) / input.shape[1]  # the i = y term is left out
         return reduce(loss if class_weight is None else loss * class_weight, reduction)
 
