@@ -215,7 +215,9 @@ class _MultiMargin(torch.autograd.Function):
         hinge = (input - input.gather(1, index)).add_(margin).relu_()  # one fresh (N, C) buffer
         if p == 2:
             hinge.mul_(hinge)  # (square_ has no vmap batching rule)
-        loss = hinge.scatter_(1, index, 0).sum(1) / input.shape[1]  # the i = y term is left out
+        # The i = y term is left out (scatter_ of a value has no vmap batching rule: out of place there).
+        hinge = hinge.scatter_(1, index, 0) if in_place_ok() else hinge.scatter(1, index, 0)
+        loss = hinge.sum(1) / input.shape[1]
         return reduce(loss if class_weight is None else loss * class_weight, reduction)
 
     @staticmethod
