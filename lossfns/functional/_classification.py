@@ -494,9 +494,9 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tenso
     Returns:
         Loss of the target's index shape ((), (N,) or (N, d1, ..., dK)) for 'none', else a
         scalar. The gradient for x is :math:`\mathrm{softmax}(x) - y` times the weights (the
-        forward's :math:`e^{x - \max x}` buffer becomes the gradient in place: one N x C tensor
-        in all); probability targets and their ``weight`` get gradients too. Double backward
-        (create_graph=True) raises RuntimeError.
+        softmax buffer of the backward becomes the gradient in place: one N x C tensor); it is
+        itself differentiable, so second derivatives (``create_graph=True``, Hessians) are
+        torch's. Probability targets and their ``weight`` get gradients too.
 
     Raises:
         TypeError: input not floating point; integer targets with the shape of input (class

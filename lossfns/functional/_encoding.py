@@ -50,7 +50,7 @@ def one_hot(tensor: torch.Tensor, num_classes: int = -1) -> torch.Tensor:
         raise ValueError(f"expected class indices in [0, {num_classes - 1}], "
                          f"got values in [{int(v.min())}, {int(v.max())}]")
     out = torch.zeros(*tensor.shape, num_classes, dtype=torch.int64, device=tensor.device)
-    return out.scatter_(-1, tensor.unsqueeze(-1), 1)
+    return out.scatter(-1, tensor.unsqueeze(-1), 1)  # out of place: vmap cannot fill a zeros in place
 
 
 def multi_hot(indices, num_classes: int, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:

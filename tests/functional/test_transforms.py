@@ -198,3 +198,23 @@ def test_exported_loss_still_refuses_probabilities_outside_0_1(fresh_dynamo):
                                   (torch.full((3,), 0.5), torch.full((3,), 0.25)))
     with pytest.raises(RuntimeError, match="lossfns: expected input to be probabilities in"):
         program.module()(torch.tensor([0.5, 1.5, 0.5]), torch.full((3,), 0.5))
+
+
+def test_one_hot_and_smooth_labels_under_vmap_jacrev_and_compile(fresh_dynamo):
+    y, probs = torch.tensor([[0, 2], [1, 1]]), torch.tensor([[0.2, 0.8], [0.5, 0.5]], dtype=torch.float64)
+    assert torch.equal(torch.func.vmap(lambda t: L.one_hot(t, 3))(y), torch.nn.functional.one_hot(y, 3))
+    # smooth_labels is linear in probability targets: its Jacobian is (1 - eps) times the identity.
+    jacobian = torch.func.jacrev(lambda t: L.smooth_labels(t, 0.1))(probs)
+    assert_close(jacobian, 0.9 * torch.eye(4, dtype=torch.float64).reshape(2, 2, 2, 2))
+    compiled = torch.compile(lambda t: L.smooth_labels(t, 0.1, num_classes=3), fullgraph=True, backend="eager")
+    assert_close(compiled(y), L.smooth_labels(y, 0.1, num_classes=3))
+
+
+def test_one_hot_cannot_infer_num_classes_under_compile(fresh_dynamo):
+    # Pinned: the number of classes would come from the values, which a traced graph does not have
+    # (torch's own one_hot(num_classes=-1) cannot be compiled with fullgraph=True either).
+    compiled = torch.compile(lambda t: L.one_hot(t), fullgraph=True, backend="eager")
+    with pytest.raises(torch._dynamo.exc.Unsupported):
+        compiled(torch.tensor([0, 2, 1]))
+    with pytest.raises(ValueError, match="pass num_classes=C"):
+        L.one_hot(torch.tensor([0, 2, 1], device="meta"))
