@@ -50,7 +50,8 @@ def test_chunked_value_and_gradient_match_torch(name, reduction, dtype):
     got, expected = ours(a, t, reduction=reduction, **options), theirs(b, t, reduction=reduction, **options)
     tolerance = {"rtol": 1e-5, "atol": 1e-5} if dtype == torch.float32 else {}
     assert got.dtype == expected.dtype
-    assert_close(got, expected, **tolerance)
+    # float32 sums of 2.6e5 terms as accurate as torch's (cascade summation, not BLAS dot products)
+    assert_close(got, expected, **({"rtol": 1e-6, "atol": 0} if dtype == torch.float32 else {}))
     (got_grad,), (expected_grad,) = torch.autograd.grad(got, a), torch.autograd.grad(expected, b)
     assert_close(got_grad, expected_grad, **tolerance)
 
