@@ -65,16 +65,21 @@ def chunked_sum(sum_, *tensors: torch.Tensor, scratch: torch.Tensor | None = Non
     return total
 
 
-def chunked_map(fn_, scale: torch.Tensor, *tensors: torch.Tensor) -> torch.Tensor:
+def chunked_map(fn_, scale: torch.Tensor, *tensors: torch.Tensor, whole: bool = True) -> torch.Tensor:
     """A new tensor holding ``scale`` times the elementwise result of ``fn_``.
 
     ``fn_(buffer, *tensors)`` writes its result into ``buffer`` with ``out=`` and in-place ops:
-    the result itself, or for half precision float32 chunks, each rounded once into the result.
+    the result itself (with ``whole``, in one call), or chunks of it (for an ``fn_`` that needs
+    temporaries) or, for half precision, float32 chunks, each rounded once into the result.
     """
     out = torch.empty_like(tensors[0])
     accumulate = torch.promote_types(out.dtype, torch.float32)
-    if accumulate == out.dtype:  # straight into the result: no chunks needed, fewer op calls
+    if accumulate == out.dtype and whole:  # straight into the result: fewer op calls
         return fn_(out, *tensors).mul_(scale)
+    if accumulate == out.dtype:
+        for piece, *parts in zip(_pieces(out), *map(_pieces, tensors)):
+            fn_(piece, *parts).mul_(scale)
+        return out
     buffer = _workspace(accumulate, min(CHUNK, out.numel()))[0]
     for piece, *parts in zip(_pieces(out), *map(_pieces, tensors)):  # half precision: float32 chunks
         piece.copy_(fn_(buffer[:piece.numel()], *(p.to(accumulate) for p in parts)).mul_(scale))

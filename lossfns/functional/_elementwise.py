@@ -83,8 +83,9 @@ class _Elementwise(torch.autograd.Function):
         if not need_target and parameter is None and scale.dim() == 0 and chunkable(input, target):
             if ctx.kept:  # dJ/dx written by the forward; used up here (a second backward recomputes)
                 return ctx.kept.pop().mul_(scale), None, None, None, None, None
-            if formula.grad_input_ is None:
-                grad = chunked_map(lambda out, x, t: out.copy_(formula.grad_input(x, t)), scale, input, target)
+            if formula.grad_input_ is None:  # chunks: the temporaries of grad_input stay small
+                grad = chunked_map(lambda out, x, t: out.copy_(formula.grad_input(x, t)), scale, input, target,
+                                   whole=False)
             else:
                 grad = chunked_map(formula.grad_input_, scale, input, target)
             return grad, None, None, None, None, None

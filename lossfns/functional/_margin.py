@@ -195,11 +195,13 @@ def _multi_margin_grad(input, index, class_weight, p, margin, g):
     """
     coef = g / input.shape[1] if class_weight is None else g * class_weight / input.shape[1]
     coef = coef.unsqueeze(1) if coef.dim() else coef
-    z = input - input.gather(1, index) + margin
+    z = input - input.gather(1, index)
     if in_place_ok():  # one (N, C) buffer in all: z becomes the gradient
+        z.add_(margin)
         grad = z.gt_(0) if p == 1 else z.clamp_(min=0).mul_(2)
         grad = grad.scatter_(1, index, 0).mul_(coef)
         return grad.scatter_(1, index, grad.sum(1, keepdim=True).neg_())
+    z = z + margin
     grad = (z > 0).to(z.dtype) if p == 1 else 2 * torch.relu(z)
     grad = (grad.scatter(1, index, 0) * coef).to(input.dtype)
     return grad.scatter(1, index, -grad.sum(1, keepdim=True))
