@@ -199,7 +199,7 @@ def _multi_margin_grad(input, index, class_weight, p, margin, g):
     if in_place_ok():  # one (N, C) buffer in all: z becomes the gradient
         z.add_(margin)
         grad = z.gt_(0) if p == 1 else z.clamp_(min=0).mul_(2)
-        grad = grad.scatter_(1, index, 0).mul_(coef)
+        grad = grad.scatter_(1, index, 0).mul_(coef.to(grad.dtype))  # same dtype: the fast kernel
         return grad.scatter_(1, index, grad.sum(1, keepdim=True).neg_())
     z = z + margin
     grad = (z > 0).to(z.dtype) if p == 1 else 2 * torch.relu(z)
