@@ -3,9 +3,10 @@
 Every loss here matches ``torch.nn.functional`` (torch 2.13) value for value and gradient for
 gradient, second derivatives included, and raises a clear error where torch would broadcast,
 return NaN or silently accept a bad argument. The binary losses are ``Formula``s (see
-``_elementwise``); cross-entropy with class indices is its own ``torch.autograd.Function``;
-``nll_loss`` and cross-entropy with class probabilities are plain tensor ops whose gradient
-autograd derives (a custom backward would buy nothing there).
+``_elementwise``); cross-entropy with class indices and ``nll_loss`` are their own
+``torch.autograd.Function``s (see ``_function``); cross-entropy with class probabilities is plain
+tensor ops whose gradient autograd derives (torch's is the same composite: a custom backward
+would buy nothing there).
 """
 
 from __future__ import annotations
