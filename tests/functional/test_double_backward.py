@@ -6,6 +6,8 @@ torch (it raises), so there the check is gradgradcheck alone (numerical second d
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from loss_cases import CASES, call, with_grad
 from torch.testing import assert_close
 
@@ -87,3 +89,34 @@ EDGES = {
 def test_gradgradcheck_on_edge_inputs(name):
     fn, x = EDGES[name]
     assert torch.autograd.gradgradcheck(fn, (x.requires_grad_(),))
+
+
+@st.composite
+def _class_index_problems(draw):
+    """Logits (N, C, d1, ..., dK) in float64, targets with some ignore_index, and label smoothing."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    extra = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    seed = draw(st.integers(0, 2**16))
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn((n, c) + extra, generator=g, dtype=torch.float64) * 3
+    target = torch.randint(0, c, (n,) + extra, generator=g)
+    target[torch.rand(target.shape, generator=g) < 0.2] = -100
+    if (target == -100).all():
+        target.view(-1)[0] = 0  # 'mean' needs one target that is not ignored
+    return logits, target, draw(st.sampled_from([0.0, 0.1, 1.0]))
+
+
+@settings(max_examples=25)
+@given(_class_index_problems())
+def test_cross_entropy_hessian_vector_products_match_torch_on_random_k_dim_problems(problem):
+    logits, target, eps = problem
+    vector = torch.randn(logits.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+
+    def hvp(fn):
+        x = logits.clone().requires_grad_()
+        (grad,) = torch.autograd.grad(fn(x, target, label_smoothing=eps), x, create_graph=True)
+        (second,) = torch.autograd.grad(grad, x, vector)
+        return grad, second
+
+    for ours, theirs in zip(hvp(L.cross_entropy), hvp(torch.nn.functional.cross_entropy)):
+        assert_close(ours, theirs)

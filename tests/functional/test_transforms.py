@@ -7,6 +7,8 @@ fullgraph=True and AOTAutograd still traces the backward, without inductor's cod
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from loss_cases import BY_NAME, CASES, call
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.testing import assert_close
@@ -218,3 +220,19 @@ def test_one_hot_cannot_infer_num_classes_under_compile(fresh_dynamo):
         compiled(torch.tensor([0, 2, 1]))
     with pytest.raises(ValueError, match="pass num_classes=C"):
         L.one_hot(torch.tensor([0, 2, 1], device="meta"))
+
+
+@settings(max_examples=25)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), seed=st.integers(0, 2**16),
+       reduction=st.sampled_from(["mean", "sum"]))
+def test_per_sample_gradients_of_bce_with_logits_match_torch_on_random_shapes(shape, seed, reduction):
+    # vmap(grad) over a batch of 3 problems, probability targets in [0, 1].
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn([3, *shape], generator=g, dtype=torch.float64) * 4
+    y = torch.rand([3, *shape], generator=g, dtype=torch.float64)
+
+    def per_sample(fn):
+        return torch.func.vmap(torch.func.grad(lambda a, b: fn(a, b, reduction=reduction)))(x, y)
+
+    assert_close(per_sample(L.binary_cross_entropy_with_logits),
+                 per_sample(torch.nn.functional.binary_cross_entropy_with_logits))
