@@ -2,8 +2,9 @@
 
 Like ``torch.nn.modules.loss``: each module stores its hyperparameters at
 construction and calls the functional form in ``forward``, so
-``lossfns.nn.CrossEntropyLoss(weight=w)(logits, y)`` can replace
-``torch.nn.CrossEntropyLoss(weight=w)(logits, y)``.
+``lossfns.nn.CrossEntropyLoss(weight=w)(logits, y)`` gives the value and gradient of
+``torch.nn.CrossEntropyLoss(weight=w)(logits, y)`` (the differences of the functional
+forms, listed in the README, apply). Hyperparameters other than ``weight`` are keyword-only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Reference loss functions with the signatures of ``torch.nn.functional``.
+"""Reference loss functions that take the arguments of their ``torch.nn.functional`` twins.
 
-Each loss is built from tensor primitives with a hand-written backward, checks
-its input, and reduces through ``_reduction.reduce``.
+Each loss is built from tensor primitives (most with a hand-written, itself differentiable
+backward), checks its input, and reduces through ``_reduction.reduce``. Where it deliberately
+differs from torch (raising instead of returning NaN, ``kl_div``'s 'batchmean' default, ...)
+is listed in the README ("Using lossfns") and pinned by ``tests/functional/test_api.py``.
 """
 
 from ._classification import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss

@@ -1,17 +1,23 @@
 """Cross-entropy losses for classification: binary (probabilities or logits), multiclass, NLL.
 
-Every loss here matches ``torch.nn.functional`` (torch 2.13) value for value and
-gradient for gradient, with a hand-written backward, and raises a clear error
-where torch would broadcast, return NaN or silently accept a bad argument.
+Every loss here matches ``torch.nn.functional`` (torch 2.13) value for value and gradient for
+gradient, second derivatives included, and raises a clear error where torch would broadcast,
+return NaN or silently accept a bad argument. The binary losses are ``Formula``s (see
+``_elementwise``); cross-entropy with class indices and ``nll_loss`` are their own
+``torch.autograd.Function``s (see ``_function``); cross-entropy with class probabilities is plain
+tensor ops whose gradient autograd derives (torch's is the same composite: a custom backward
+would buy nothing there).
 """
 
 from __future__ import annotations
 
-import functools
-
 import torch
 
-from ._reduction import reduce, reduce_grad
+from ._chunked import in_place_ok
+from ._dtypes import float32_under_autocast
+from ._elementwise import Formula, elementwise_loss
+from ._function import save_for_forward, without_jvp
+from ._reduction import check_denominator, reduce, reduce_grad
 from ._validation import (
     LOGITS_HINT,
     check_broadcastable_weight,
@@ -20,9 +26,11 @@ from ._validation import (
     check_floating,
     check_in_unit_interval,
     check_integer,
+    check_no_grad,
     check_reduction,
     check_same_shape,
     check_tensor,
+    values,
 )
 
 DEFAULT_IGNORE_INDEX = -100
@@ -32,36 +40,10 @@ TARGET_HINT = "targets are 0/1 labels or soft labels (probabilities)"
 
 
 # ---------------------------------------------------------------- shared checks and helpers
-def _first_order(backward):
-    """Mark a hand-written backward as first-order only.
-
-    Unlike ``once_differentiable`` (whose gradient merely lacks a grad_fn, which
-    ``torch.autograd.functional.hessian`` reads as a zero Hessian), create_graph=True raises.
-    """
-    @functools.wraps(backward)
-    def wrapper(ctx, *grad_outputs):
-        if torch.is_grad_enabled():  # the autograd engine enables grad mode only for create_graph=True
-            raise RuntimeError("expected a first-order backward (create_graph=False): lossfns "
-                               "classification losses have a hand-written gradient without second "
-                               "derivatives, got create_graph=True; use torch.nn.functional for "
-                               "Hessians or gradient penalties")
-        return backward(ctx, *grad_outputs)
-    return wrapper
-
-
-def _check_no_grad(x: torch.Tensor | None, name: str, function: str) -> None:
-    """Raise where torch refuses to differentiate (instead of silently returning no gradient)."""
-    if x is not None and x.requires_grad and torch.is_grad_enabled():
-        raise ValueError(
-            f"expected {name} without requires_grad: {function} is not differentiable with respect "
-            f"to {name} (neither is torch's), got a tensor that requires grad; pass {name}.detach()"
-        )
-
-
 def _check_elementwise_weight(weight: torch.Tensor | None, name: str, input: torch.Tensor, function: str):
     """Check a weight that broadcasts to the input of a BCE loss; return it in the input's dtype."""
     check_broadcastable_weight(weight, input.shape, name)
-    _check_no_grad(weight, name, function)
+    check_no_grad(weight, name, function)
     if weight is None:
         return None
     check_finite(weight, name)
@@ -151,6 +133,7 @@ def _weighted_class_sum(input: torch.Tensor, weight: torch.Tensor) -> torch.Tens
 
 
 def _check_label_smoothing(label_smoothing) -> float:
+    """torch accepts any float; lossfns refuses values outside [0, 1]."""
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
         raise TypeError(f"expected label_smoothing to be a float in [0, 1], "
                         f"got {type(label_smoothing).__name__}")
@@ -160,37 +143,39 @@ def _check_label_smoothing(label_smoothing) -> float:
 
 
 # ---------------------------------------------------------------- binary cross-entropy on probabilities
-class _BinaryCrossEntropy(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input, target, weight, reduction):
-        # Each log is clamped at -100 as torch does, so p = 0 or 1 costs at most 100, never inf.
-        log_q = torch.neg(input).log1p_().clamp_min_(LOG_CLAMP)  # log(1 - p)
-        log_q = torch.addcmul(log_q, log_q, target, value=-1, out=log_q)  # (1 - y) log(1 - p), in place
-        loss = torch.log(input).clamp_min_(LOG_CLAMP).mul_(target).add_(log_q).neg_()
-        if weight is not None:
-            loss = loss.mul_(weight)
-        ctx.save_for_backward(input, target, weight)
-        ctx.reduction, ctx.numel = reduction, loss.numel()
-        return reduce(loss, reduction)
-
-    @staticmethod
-    @_first_order
-    def backward(ctx, grad_output):
-        input, target, weight = ctx.saved_tensors
-        g = reduce_grad(grad_output, ctx.reduction, ctx.numel)
-        if weight is not None:
-            g = g * weight
-        grad_input = grad_target = None
-        if ctx.needs_input_grad[0]:
-            # torch's clamp: (p - y) / max(p (1 - p), 1e-12), finite (+-1e12) at p = 0 or 1.
-            denominator = torch.rsub(input, 1).mul_(input).clamp_min_(BCE_GRAD_EPS)
-            grad_input = torch.sub(input, target).div_(denominator).mul_(g)
-        if ctx.needs_input_grad[1]:
-            grad_target = torch.logit(input).neg_().mul_(g)  # -log(p / (1 - p)): +-inf at p = 1 or 0
-        return grad_input, grad_target, None, None
+def _bce(p, y):
+    # Each log is clamped at -100 as torch does, so p = 0 or 1 costs at most 100, never inf.
+    return -(y * p.log().clamp_min(LOG_CLAMP) + (1 - y) * torch.log1p(-p).clamp_min(LOG_CLAMP))
 
 
-def binary_cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None, *,
+def _bce_grad_input(p, y):
+    # torch's clamp: (p - y) / max(p (1 - p), 1e-12), finite (+-1e12) at p = 0 or 1.
+    return (p - y) / (p * (1 - p)).clamp_min(BCE_GRAD_EPS)
+
+
+def _bce_grad_target(p, y):
+    return -torch.logit(p)  # -log(p / (1 - p)): +-inf at p = 1 or 0
+
+
+def _bce_sum_(out, scratch, p, y):
+    log_q = torch.log1p(torch.neg(p, out=scratch), out=scratch).clamp_min_(LOG_CLAMP)  # log(1 - p)
+    log_q = log_q.addcmul_(log_q, y, value=-1)  # (1 - y) log(1 - p), in place
+    return -torch.log(p, out=out).clamp_min_(LOG_CLAMP).mul_(y).add_(log_q).sum()
+
+
+BCE = Formula(_bce, _bce_grad_input, _bce_grad_target, loss_sum_=_bce_sum_)
+
+
+def _weighted_mean_over_n(input, target, weight, formula, reduction, parameter=None):
+    """Reduce w_i J_i; 'mean' divides by the number of elements, weighted or not (as torch)."""
+    if weight is None:
+        return elementwise_loss(input, target, formula, reduction, parameter)
+    check_reduction(reduction)
+    return reduce(elementwise_loss(input, target, formula, "none", parameter) * weight, reduction)
+
+
+@float32_under_autocast
+def binary_cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
                          reduction: str = "mean") -> torch.Tensor:
     r"""Binary cross-entropy between predicted probabilities and binary (or soft) targets.
 
@@ -236,7 +221,7 @@ def binary_cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torc
     _check_probabilities(input, "input", LOGITS_HINT)
     _check_probabilities(target, "target", TARGET_HINT)
     weight = _check_elementwise_weight(weight, "weight", input, "binary_cross_entropy")
-    return _BinaryCrossEntropy.apply(input, target.to(input.dtype), weight, reduction)
+    return _weighted_mean_over_n(input, target.to(input.dtype), weight, BCE, reduction)
 
 
 # ---------------------------------------------------------------- binary cross-entropy on logits
@@ -246,49 +231,54 @@ def _softplus(x: torch.Tensor) -> torch.Tensor:
     return torch.logaddexp(x, x.new_zeros(()))
 
 
-class _BinaryCrossEntropyWithLogits(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input, target, weight, pos_weight, reduction):
-        if pos_weight is None:
-            # (1 - y) x + log(1 + e^{-x}) = logaddexp(-x y, (1 - y) x): one stable kernel whose max
-            # term is exact for y in {0, 1}, so no cancellation even at |x| = 1e3.
-            loss = torch.mul(input, target).neg_()
-            loss = torch.logaddexp(loss, torch.add(input, loss), out=loss)
-        else:
-            # (1 - y) x + (1 + (q - 1) y) log(1 + e^{-x}) rewritten as a sum of two non-negative
-            # terms (x + log(1 + e^{-x}) = log(1 + e^x)), so nothing cancels.
-            loss = _softplus(input).mul_(torch.rsub(target, 1))
-            loss = loss.add_(_softplus(-input).mul_(pos_weight * target))
-        if weight is not None:
-            loss = loss.mul_(weight)
-        ctx.save_for_backward(input, target, weight, pos_weight)
-        ctx.reduction, ctx.numel = reduction, loss.numel()
-        return reduce(loss, reduction)
-
-    @staticmethod
-    @_first_order
-    def backward(ctx, grad_output):
-        input, target, weight, pos_weight = ctx.saved_tensors
-        g = reduce_grad(grad_output, ctx.reduction, ctx.numel)
-        if weight is not None:
-            g = g * weight
-        grad_input = grad_target = None
-        if ctx.needs_input_grad[0]:
-            if pos_weight is None:
-                grad_input = torch.sigmoid(input).sub_(target).mul_(g)
-            else:  # (1 + (q - 1) y) sigmoid(x) - q y
-                pos_target = pos_weight * target
-                grad_input = torch.sigmoid(input).mul_(pos_target - target + 1).sub_(pos_target).mul_(g)
-        if ctx.needs_input_grad[1]:
-            if pos_weight is None:
-                grad_target = -input * g
-            else:  # log sigmoid(-x) - q log sigmoid(x) = q softplus(-x) - softplus(x)
-                grad_target = _softplus(-input).mul_(pos_weight).sub_(_softplus(input)).mul_(g)
-        return grad_input, grad_target, None, None, None
+def _bce_logits(x, y):
+    # (1 - y) x + log(1 + e^{-x}) = logaddexp(-x y, (1 - y) x): one stable kernel whose max
+    # term is exact for y in {0, 1}, so no cancellation even at |x| = 1e3.
+    xy = x * y
+    return torch.logaddexp(-xy, x - xy)
 
 
+def _bce_logits_grad_input(x, y):
+    return torch.sigmoid(x) - y
+
+
+def _bce_logits_grad_target(x, y):
+    return -x
+
+
+def _bce_pos_weight(x, y, q):
+    # (1 - y) x + (1 + (q - 1) y) log(1 + e^{-x}) rewritten as a sum of two non-negative
+    # terms (x + log(1 + e^{-x}) = log(1 + e^x)), so nothing cancels.
+    return (1 - y) * _softplus(x) + q * y * _softplus(-x)
+
+
+def _bce_pos_weight_grad_input(x, y, q):
+    return (1 + (q - 1) * y) * torch.sigmoid(x) - q * y
+
+
+def _bce_pos_weight_grad_target(x, y, q):
+    return q * _softplus(-x) - _softplus(x)  # log sigmoid(-x) - q log sigmoid(x)
+
+
+def _bce_logits_sum_(out, scratch, x, y):
+    xy = torch.mul(x, y, out=scratch)
+    return torch.logaddexp(torch.sub(x, xy, out=out), xy.neg_(), out=out).sum()  # (x - xy, -xy)
+
+
+def _bce_logits_grad_input_(out, x, y):
+    return torch.sigmoid(x, out=out).sub_(y)
+
+
+BCE_WITH_LOGITS = Formula(_bce_logits, _bce_logits_grad_input, _bce_logits_grad_target,
+                          grad_input_=_bce_logits_grad_input_, loss_sum_=_bce_logits_sum_)
+
+
+BCE_WITH_POS_WEIGHT = Formula(_bce_pos_weight, _bce_pos_weight_grad_input, _bce_pos_weight_grad_target)
+
+
+@float32_under_autocast
 def binary_cross_entropy_with_logits(input: torch.Tensor, target: torch.Tensor,
-                                     weight: torch.Tensor | None = None, *, reduction: str = "mean",
+                                     weight: torch.Tensor | None = None, reduction: str = "mean",
                                      pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     r"""Binary cross-entropy on logits (sigmoid and BCE in one numerically stable step).
 
@@ -336,140 +326,137 @@ def binary_cross_entropy_with_logits(input: torch.Tensor, target: torch.Tensor,
     _check_probabilities(target, "target", TARGET_HINT)
     weight = _check_elementwise_weight(weight, "weight", input, "binary_cross_entropy_with_logits")
     pos_weight = _check_elementwise_weight(pos_weight, "pos_weight", input, "binary_cross_entropy_with_logits")
-    return _BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), weight, pos_weight, reduction)
+    formula = BCE_WITH_LOGITS if pos_weight is None else BCE_WITH_POS_WEIGHT
+    return _weighted_mean_over_n(input, target.to(input.dtype), weight, formula, reduction, pos_weight)
 
 
 # ---------------------------------------------------------------- cross-entropy with class-index targets
-def _logsumexp(ctx, input: torch.Tensor, centered=None):
-    """Log-sum-exp over dim 1 relative to the row max m: returns (log s, m, centered(x - m)),
-    with lse = m + log s and s = sum_c e^{x_c - m} (keepdim shapes).
+def _index_grad(input, index, ignored, target_weight, weight, eps, g):
+    """d loss_n / d x_{n,c} times g_n: (1 - eps) w_y (p_c - [c = y]) + eps / C (W p_c - w_c).
 
-    ``centered`` is applied to z = x - m before z is exponentiated in place, so a sum of centred
-    logits costs no extra full-size tensor. e^{x - m} is kept on ctx for backward's softmax.
+    ``index`` is the target (N, 1, d1, ..., dK) with ignored entries pointing at class 0, whose
+    ``target_weight`` w_y is 0; W = sum_c w_c. See ``_index_parts`` for None arguments.
     """
-    # Subtracting the row max keeps exp() <= 1: logits of +-1e3 neither overflow nor underflow.
-    shift = input.amax(1, keepdim=True)
-    shift.masked_fill_(shift.isinf(), 0)  # as torch.logsumexp: a row of -inf gives -inf, not nan
-    z = torch.sub(input, shift)
-    extra = None if centered is None else centered(z)
-    exp = z.exp_()
-    total = exp.sum(1, keepdim=True)
-    # The exp buffer is the softmax up to a per-row factor: backward turns it into the gradient
-    # in place, so no N x C tensor is allocated there (torch keeps its log-softmax output alike).
-    ctx.exp = exp if ctx.needs_input_grad[0] else None
-    ctx.shift, ctx.total = shift, total
-    return total.log(), shift, extra
-
-
-def _scaled_softmax(ctx, input: torch.Tensor, coef: torch.Tensor) -> torch.Tensor:
-    """coef * softmax(x) along dim 1, written into the exp buffer kept by ``_logsumexp``."""
-    exp, ctx.exp = ctx.exp, None
-    if exp is None:  # a second backward (retain_graph=True) finds the buffer used up: recompute
-        exp = torch.sub(input, ctx.shift).exp_()
-    return exp.mul_(coef / ctx.total)
+    num_classes = input.shape[1]
+    target_coef = _per_target((1 - eps) * g, target_weight, index)
+    coef = target_coef
+    if eps > 0:
+        kept = g * (eps / num_classes)
+        smooth_coef = _per_target(kept if ignored is None else (~ignored).to(input.dtype) * kept, None, index)
+        coef = target_coef + smooth_coef * (num_classes if weight is None else weight.sum())
+        smooth = smooth_coef if weight is None else smooth_coef * _class_view(weight, input.dim())
+    probs = torch.softmax(input, 1)
+    picked = -target_coef.to(input.dtype)  # the coefficients are float32 for half precision
+    if in_place_ok():  # reuse the softmax buffer: one N x C tensor in all, like torch's backward
+        # Coefficients in the dtype of probs: a float32 operand makes mul_ of float16 ~50x slower.
+        grad = probs.mul_(coef.to(probs.dtype))
+        if eps > 0:
+            grad.sub_(smooth.to(probs.dtype))
+        return grad.scatter_add_(1, index, picked)
+    grad = probs * coef if eps == 0 else probs * coef - smooth
+    return grad.to(input.dtype).scatter_add(1, index, picked)
 
 
 class _CrossEntropyIndex(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
-        num_classes = input.shape[1]
-        # sum_c w_c (x_c - m), for the uniform (smoothing) part, taken from the centred logits.
-        centered = None if label_smoothing == 0 else (
-            (lambda z: z.sum(1)) if weight is None else (lambda z: _weighted_class_sum(z, weight)))
-        log_total, shift, centered_sum = _logsumexp(ctx, input, centered)
-        log_total, shift = log_total.squeeze(1), shift.squeeze(1)
-        ignored = target == ignore_index
-        safe = target.masked_fill(ignored, 0).unsqueeze(1)  # ignored rows point at class 0, weight 0
-        target_weight = (torch.ones_like(log_total) if weight is None else weight[safe.squeeze(1)]) \
-            .masked_fill_(ignored, 0)
-        # -log p_y = log s - (x_y - m): centred, so float32 keeps its digits at logits of 1e3.
-        loss = (log_total - (input.gather(1, safe).squeeze(1) - shift)).mul_(target_weight)
-        if label_smoothing > 0:
-            # -sum_c w_c log p_c = W log s - sum_c w_c (x_c - m), without a full-size log-softmax.
-            total_weight = num_classes if weight is None else weight.sum()
-            smooth = log_total * total_weight - centered_sum
-            loss = loss.mul_(1 - label_smoothing).add_(smooth, alpha=label_smoothing / num_classes)
-        loss = loss.masked_fill_(ignored, 0)  # also turns inf * 0 = nan into 0 for ignored rows
-        # 'mean' divides by the summed weights of the non-ignored targets, smoothing term included.
-        # (An empty batch keeps denominator None, so that 'mean' raises "the batch is empty".)
-        denominator = target_weight.sum() if reduction == "mean" and loss.numel() else None
-        out = reduce(loss, reduction, denominator)
-        ctx.save_for_backward(input, safe, target_weight, ignored, weight)
-        ctx.reduction, ctx.denominator, ctx.label_smoothing = reduction, denominator, label_smoothing
-        return out
+    """Cross-entropy of logits (N, C, d1, ..., dK) with class indices, reduced."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    @_first_order
+    def forward(input, index, ignored, target_weight, weight, denominator, eps, reduction):
+        # log_softmax subtracts the row max before exp: logits of +-1e3 neither overflow nor underflow.
+        log_p = torch.log_softmax(input, 1)
+        loss = _weighted_picks(log_p, index, None, target_weight)
+        if eps > 0:  # the uniform part: -sum_c w_c log p_c
+            smooth = log_p.sum(1) if weight is None else _weighted_class_sum(log_p, weight)
+            loss = (1 - eps) * loss - (eps / input.shape[1]) * smooth
+        if ignored is not None:
+            loss = torch.where(ignored, 0, loss)  # also turns inf * 0 = nan into 0 for ignored rows
+        return reduce(loss, reduction, denominator)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, index, ignored, target_weight, weight, denominator, ctx.eps, ctx.reduction = inputs
+        ctx.save_for_backward(input, index, ignored, target_weight, weight, denominator)
+        save_for_forward(ctx, input, index, ignored, target_weight, weight, denominator)
+
+    @staticmethod
     def backward(ctx, grad_output):
-        input, safe, target_weight, ignored, weight = ctx.saved_tensors
-        eps, num_classes = ctx.label_smoothing, input.shape[1]
-        g = reduce_grad(grad_output, ctx.reduction, ctx.denominator)
-        # d/dx_c = (1 - eps) w_y (p_c - [c = y]) + eps / C (W p_c - w_c),  W = sum_c w_c
-        target_coef = (target_weight * ((1 - eps) * g)).unsqueeze(1)
-        if eps > 0:
-            smooth_coef = (~ignored).to(input.dtype).mul_(g * (eps / num_classes)).unsqueeze(1)
-            total = num_classes if weight is None else weight.sum()
-            grad = _scaled_softmax(ctx, input, target_coef + smooth_coef * total)
-            if weight is None:
-                grad.sub_(smooth_coef)
-            else:
-                grad.addcmul_(smooth_coef, _class_view(weight, input.dim()), value=-1)
-        else:
-            grad = _scaled_softmax(ctx, input, target_coef)
-        return grad.scatter_add_(1, safe, target_coef.neg_()), None, None, None, None, None
+        input, index, ignored, target_weight, weight, denominator = ctx.saved_tensors
+        g = reduce_grad(grad_output, ctx.reduction, _denominator(denominator, index))
+        grad = _index_grad(input, index, ignored, target_weight, weight, ctx.eps, g)
+        return grad, None, None, None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, input_tangent, *_):
+        input, index, ignored, target_weight, weight, denominator = ctx.saved_tensors
+        grad = _index_grad(input, index, ignored, target_weight, weight, ctx.eps, input.new_ones(()))
+        return reduce((grad * input_tangent).sum(1), ctx.reduction, denominator)
+
+
+_CrossEntropyIndexTraced = without_jvp(_CrossEntropyIndex)
+
+
+def _index_parts(input, target, weight, ignore_index, reduction):
+    """(index (N, 1, ...), ignored, w_y with 0 where ignored, 'mean' denominator sum of w_y).
+
+    Where no target is ignore_index (seen in eager mode) ``ignored`` is None, and without class
+    weights w_y and the denominator are None too (all ones, and N): fewer passes over the batch.
+    """
+    v = values(target)
+    if v is not None and not bool((v == ignore_index).any()):
+        ignored, safe = None, target
+        target_weight = None if weight is None else weight[target]
+    else:
+        ignored = target == ignore_index
+        safe = target.masked_fill(ignored, 0)  # ignored entries point at class 0, with weight 0
+        target_weight = (torch.ones_like(target, dtype=input.dtype) if weight is None
+                         else weight[safe]).masked_fill(ignored, 0)
+    denominator = None
+    # (An empty batch keeps denominator None, so that 'mean' raises "the batch is empty".)
+    if reduction == "mean" and target.numel() and target_weight is not None:
+        accumulate = torch.promote_types(input.dtype, torch.float32)  # float32 for half precision
+        denominator = target_weight.sum(dtype=accumulate)
+        check_denominator(denominator)
+    return safe.unsqueeze(1), ignored, target_weight, denominator
+
+
+def _per_target(g, target_weight, index):
+    """g w_y as a tensor (N, 1, d1, ..., dK) like ``index`` (w_y = 1 where ``target_weight`` is None)."""
+    coef = g if target_weight is None else g * target_weight
+    return coef.unsqueeze(1) if coef.dim() else coef.expand(index.shape)
+
+
+def _weighted_picks(input, index, ignored, target_weight):
+    """-w_y x[n, y_n, ...], 0 where ignored (torch.where, not a product: -inf * 0 would be nan)."""
+    loss = -input.gather(1, index).squeeze(1)
+    if target_weight is not None:
+        loss = loss * target_weight
+    return loss if ignored is None else torch.where(ignored, 0, loss)
+
+
+def _denominator(denominator, index):
+    return index.numel() if denominator is None else denominator
+
+
+def _cross_entropy_index(input, target, weight, ignore_index, reduction, eps):
+    index, ignored, target_weight, denominator = _index_parts(input, target, weight, ignore_index, reduction)
+    function = _CrossEntropyIndexTraced if torch.compiler.is_compiling() else _CrossEntropyIndex
+    return function.apply(input, index, ignored, target_weight, weight, denominator, eps, reduction)
 
 
 # ---------------------------------------------------------------- cross-entropy with probability targets
-def _smoothed(target: torch.Tensor, label_smoothing: float) -> torch.Tensor:
-    if label_smoothing == 0:
-        return target
-    return (target * (1 - label_smoothing)).add_(label_smoothing / target.shape[1])
-
-
-class _CrossEntropyProb(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input, target, weight, reduction, label_smoothing):
-        q = _smoothed(target, label_smoothing)
-        if weight is not None:
-            q = q * _class_view(weight, input.dim())
-        # -sum_c w_c q_c log p_c = log s sum_c w_c q_c - sum_c w_c q_c (x_c - m), centred as above
-        log_total, _, centered_sum = _logsumexp(ctx, input, lambda z: (q * z).sum(1))
-        loss = log_total.squeeze(1) * q.sum(1) - centered_sum
-        ctx.save_for_backward(input, target, weight)
-        ctx.reduction, ctx.label_smoothing, ctx.numel = reduction, label_smoothing, loss.numel()
-        return reduce(loss, reduction)  # 'mean' divides by N d1...dK, whatever the weights
-
-    @staticmethod
-    @_first_order
-    def backward(ctx, grad_output):
-        input, target, weight = ctx.saved_tensors
-        eps = ctx.label_smoothing
-        g = reduce_grad(grad_output, ctx.reduction, ctx.numel)
-        g = g.unsqueeze(1) if ctx.reduction == "none" else g
-        w = None if weight is None else _class_view(weight, input.dim())
-        q = _smoothed(target, eps)
-        wq = q if w is None else q * w
-        grad_input = grad_target = grad_weight = None
-        if ctx.needs_input_grad[0]:
-            # d/dx_c = g [(sum_k w_k q_k) p_c - w_c q_c]
-            if g.dim() == 0:  # 'mean' / 'sum': fold the scalar g in, one full pass fewer
-                grad_input = _scaled_softmax(ctx, input, wq.sum(1, keepdim=True) * g).sub_(wq, alpha=g.item())
-            else:
-                grad_input = _scaled_softmax(ctx, input, wq.sum(1, keepdim=True)).sub_(wq).mul_(g)
-        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            neg_log_p = torch.sub(input, ctx.shift).neg_().add_(ctx.total.log())  # log s - (x - m)
-            if ctx.needs_input_grad[2]:
-                dims = [d for d in range(input.dim()) if d != 1]
-                grad_weight = (q * neg_log_p).mul_(g).sum(dims)
-            if ctx.needs_input_grad[1]:
-                grad_target = neg_log_p.mul_(g * (1 - eps))
-                if w is not None:
-                    grad_target = grad_target.mul_(w)
-        return grad_input, grad_target, grad_weight, None, None
+def _cross_entropy_prob(input, target, weight, reduction, eps):
+    """-sum_c w_c q_c log p_c with q = (1 - eps) t + eps / C; 'mean' divides by N d1...dK."""
+    q = target if eps == 0 else (1 - eps) * target + eps / target.shape[1]
+    if weight is not None:
+        q = q * _class_view(weight, input.dim())
+    return reduce(-(q * torch.log_softmax(input, 1)).sum(1), reduction)
 
 
 # ---------------------------------------------------------------- public cross_entropy / nll_loss
-def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None, *,
+@float32_under_autocast
+def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
                   ignore_index: int = DEFAULT_IGNORE_INDEX, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> torch.Tensor:
     r"""Cross-entropy between logits and class indices or class probabilities (softmax + NLL).
@@ -509,9 +496,9 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tenso
     Returns:
         Loss of the target's index shape ((), (N,) or (N, d1, ..., dK)) for 'none', else a
         scalar. The gradient for x is :math:`\mathrm{softmax}(x) - y` times the weights (the
-        forward's :math:`e^{x - \max x}` buffer becomes the gradient in place: one N x C tensor
-        in all); probability targets and their ``weight`` get gradients too. Double backward
-        (create_graph=True) raises RuntimeError.
+        softmax buffer of the backward becomes the gradient in place: one N x C tensor); it is
+        itself differentiable, so second derivatives (``create_graph=True``, Hessians) are
+        torch's. Probability targets and their ``weight`` get gradients too.
 
     Raises:
         TypeError: input not floating point; integer targets with the shape of input (class
@@ -547,40 +534,51 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tenso
                              f"give ignored samples all-zero probability rows instead")
         _check_probabilities(target, "target", "class-probability targets hold probabilities")
         batch_input, batch_target = _as_batch(input, target.to(input.dtype))
-        loss = _CrossEntropyProb.apply(batch_input, batch_target, weight_, reduction, eps)
+        loss = _cross_entropy_prob(batch_input, batch_target, weight_, reduction, eps)
     else:
         _check_index_target(input, target, ignore_index)
-        _check_no_grad(weight, "weight", "cross_entropy with class-index targets")
+        check_no_grad(weight, "weight", "cross_entropy with class-index targets")
         batch_input, batch_target = _as_batch(input, target.long())
-        loss = _CrossEntropyIndex.apply(batch_input, batch_target, weight_, ignore_index, reduction, eps)
+        loss = _cross_entropy_index(batch_input, batch_target, weight_, ignore_index, reduction, eps)
     return loss.squeeze(0) if input.dim() == 1 and reduction == "none" else loss
 
 
 class _NLLLoss(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input, target, weight, ignore_index, reduction):
-        ignored = target == ignore_index
-        safe = target.masked_fill(ignored, 0).unsqueeze(1)  # ignored rows point at class 0, weight 0
-        target_weight = (input.new_ones(target.shape) if weight is None
-                         else weight[safe.squeeze(1)]).masked_fill_(ignored, 0)
-        # masked_fill rather than a product alone: an ignored row's -inf times 0 would be nan.
-        loss = input.gather(1, safe).squeeze(1).mul_(target_weight).neg_().masked_fill_(ignored, 0)
-        # (An empty batch keeps denominator None, so that 'mean' raises "the batch is empty".)
-        denominator = target_weight.sum() if reduction == "mean" and loss.numel() else None
-        ctx.save_for_backward(safe, target_weight)
-        ctx.shape, ctx.reduction, ctx.denominator = input.shape, reduction, denominator
-        return reduce(loss, reduction, denominator)
+    """-w_y x[n, y, d1, ..., dK] for log-probabilities x (N, C, d1, ..., dK), reduced."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    @_first_order
+    def forward(input, index, ignored, target_weight, denominator, reduction):
+        return reduce(_weighted_picks(input, index, ignored, target_weight), reduction, denominator)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, index, _ignored, target_weight, denominator, ctx.reduction = inputs
+        ctx.save_for_backward(index, target_weight, denominator)
+        save_for_forward(ctx, index, target_weight, denominator)
+        ctx.shape, ctx.dtype = input.shape, input.dtype
+
+    @staticmethod
     def backward(ctx, grad_output):
-        safe, target_weight = ctx.saved_tensors
-        g = reduce_grad(grad_output, ctx.reduction, ctx.denominator)
-        grad = target_weight.new_zeros(ctx.shape)
-        return grad.scatter_(1, safe, (target_weight * g).neg_().unsqueeze(1)), None, None, None, None
+        index, target_weight, denominator = ctx.saved_tensors
+        g = reduce_grad(grad_output, ctx.reduction, _denominator(denominator, index))
+        picked = _per_target(-g, target_weight, index).to(ctx.dtype)  # d loss / d x[n, y_n]; 0 elsewhere
+        grad = torch.zeros(ctx.shape, dtype=ctx.dtype, device=index.device)
+        grad = grad.scatter_(1, index, picked) if in_place_ok() else grad.scatter(1, index, picked)
+        return grad, None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, input_tangent, *_):
+        index, target_weight, denominator = ctx.saved_tensors
+        return reduce(_weighted_picks(input_tangent, index, None, target_weight), ctx.reduction, denominator)
 
 
-def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None, *,
+_NLLLossTraced = without_jvp(_NLLLoss)
+
+
+@float32_under_autocast
+def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
              ignore_index: int = DEFAULT_IGNORE_INDEX, reduction: str = "mean") -> torch.Tensor:
     r"""Negative log-likelihood of the target classes, given log-probabilities.
 
@@ -621,7 +619,9 @@ def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     check_tensor(target, "target")
     _check_index_target(input, target, ignore_index, probabilities_allowed=False)
     weight_ = _check_class_weight(weight, num_classes, input.dtype)
-    _check_no_grad(weight, "weight", "nll_loss")
+    check_no_grad(weight, "weight", "nll_loss")
     batch_input, batch_target = _as_batch(input, target.long())
-    loss = _NLLLoss.apply(batch_input, batch_target, weight_, ignore_index, reduction)
+    parts = _index_parts(batch_input, batch_target, weight_, ignore_index, reduction)
+    function = _NLLLossTraced if torch.compiler.is_compiling() else _NLLLoss
+    loss = function.apply(batch_input, *parts, reduction)
     return loss.squeeze(0) if input.dim() == 1 and reduction == "none" else loss

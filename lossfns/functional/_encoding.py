@@ -6,7 +6,7 @@ import numbers
 
 import torch
 
-from ._validation import check_tensor
+from ._validation import assert_traced, check_tensor, values
 
 
 def one_hot(tensor: torch.Tensor, num_classes: int = -1) -> torch.Tensor:
@@ -23,7 +23,8 @@ def one_hot(tensor: torch.Tensor, num_classes: int = -1) -> torch.Tensor:
 
     Raises:
         TypeError: ``tensor`` is not an int64 tensor.
-        ValueError: an index is negative or >= C, or C cannot be inferred.
+        ValueError: an index is negative or >= C, or C cannot be inferred (an empty ``tensor``,
+            or one without values: meta and fake tensors, under ``torch.compile``).
 
     Example:
         >>> import torch
@@ -35,17 +36,21 @@ def one_hot(tensor: torch.Tensor, num_classes: int = -1) -> torch.Tensor:
     if tensor.dtype != torch.int64:
         raise TypeError(f"expected class indices of dtype torch.int64 (long), got {tensor.dtype}; "
                         f"convert them with tensor.long()")
+    v = values(tensor)
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise ValueError("cannot infer num_classes from an empty tensor; pass num_classes=C")
-        num_classes = int(tensor.max()) + 1
+        if tensor.numel() == 0 or v is None:
+            raise ValueError("cannot infer num_classes from an empty tensor or one without values "
+                             "(meta, fake, traced by torch.compile); pass num_classes=C")
+        num_classes = int(v.max()) + 1
     if num_classes < 1:
         raise ValueError(f"expected num_classes >= 1 or -1, got {num_classes}")
-    if tensor.numel() and (int(tensor.min()) < 0 or int(tensor.max()) >= num_classes):
+    if v is None:
+        assert_traced((tensor >= 0) & (tensor < num_classes), f"expected class indices in [0, {num_classes - 1}]")
+    elif v.numel() and (int(v.min()) < 0 or int(v.max()) >= num_classes):
         raise ValueError(f"expected class indices in [0, {num_classes - 1}], "
-                         f"got values in [{int(tensor.min())}, {int(tensor.max())}]")
+                         f"got values in [{int(v.min())}, {int(v.max())}]")
     out = torch.zeros(*tensor.shape, num_classes, dtype=torch.int64, device=tensor.device)
-    return out.scatter_(-1, tensor.unsqueeze(-1), 1)
+    return out.scatter(-1, tensor.unsqueeze(-1), 1)  # out of place: vmap cannot fill a zeros in place
 
 
 def multi_hot(indices, num_classes: int, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -110,7 +115,9 @@ def smooth_labels(target: torch.Tensor, smoothing: float, *, num_classes: int = 
 
     .. math:: \tilde y_k = (1 - \varepsilon)\, y_k + \varepsilon / C
 
-    This is the target that ``cross_entropy(..., label_smoothing=ε)`` uses.
+    This is the target that ``cross_entropy(..., label_smoothing=ε)`` uses. ε = 1 is accepted
+    because torch accepts ``label_smoothing=1.0``: the target becomes the uniform distribution,
+    which is legal though useless for training.
 
     Args:
         target: class indices (*), int64, or class probabilities (*, C), float.

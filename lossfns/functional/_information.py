@@ -8,10 +8,18 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.autograd.function import once_differentiable
 
-from ._reduction import reduce, reduce_grad
-from ._validation import check_finite, check_floating, check_reduction, check_same_shape
+from ._dtypes import autocast_enabled, float32_under_autocast, to_float32
+from ._elementwise import Formula, elementwise_loss
+from ._function import save_for_forward, without_jvp
+from ._validation import (
+    assert_traced,
+    check_finite,
+    check_floating,
+    check_reduction,
+    check_same_shape,
+    values,
+)
 
 KL_REDUCTIONS = ("none", "batchmean", "sum")
 
@@ -44,15 +52,19 @@ def _check_distribution(p: torch.Tensor, name: str, dim: int) -> None:
             raise ValueError(f"expected {name} to hold at least one class along dim={dim}, "
                              f"got shape {tuple(p.shape)}")
         return  # no rows at all
-    p = p.detach()
     check_finite(p, name)
+    # Half the significant digits of the dtype: 3e-4 for float32, 1.5e-8 for float64.
+    tol = torch.finfo(p.dtype).eps ** 0.5
+    sums = p.detach().sum(dim)  # along the distribution, also inside torch.func.vmap
+    p, sums_values = values(p), values(sums)
+    if p is None or sums_values is None:
+        assert_traced((sums - 1).abs() <= tol, f"expected every row of {name} to sum to 1 along dim={dim}")
+        return
+    sums = sums_values
     lo, hi = torch.aminmax(p)
     if not (bool(lo >= 0) and bool(hi <= 1)):  # also False for NaN
         raise ValueError(f"expected {name} to be probabilities in [0, 1], got values in "
                          f"[{lo.item():g}, {hi.item():g}]; if these are logits, apply softmax first")
-    sums = p.sum(dim)
-    # Half the significant digits of the dtype: 3e-4 for float32, 1.5e-8 for float64.
-    tol = torch.finfo(p.dtype).eps ** 0.5
     err = (sums - 1).abs()
     worst = int(err.argmax())
     if float(err.flatten()[worst]) > tol:
@@ -65,24 +77,41 @@ def _check_distribution(p: torch.Tensor, name: str, dim: int) -> None:
 
 
 # ---------------------------------------------------------------- entropy
+def _entropy_grad(p, dim, scale):
+    # dH/dp_k = -(log p_k + 1): +inf at p_k = 0, the true one-sided limit.
+    return (p.log() + 1) * -scale
+
+
 class _Entropy(torch.autograd.Function):
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, p, dim, scale):
-        ctx.save_for_backward(p)
-        ctx.dim, ctx.scale = dim, scale
+    def forward(p, dim, scale):
         # xlogy(0, 0) = 0 implements the convention 0 log 0 = 0.
         # Adding 0.0 turns the -0.0 of -(0 log 0) into 0.0.
-        return torch.xlogy(p, p).sum(dim).mul_(-scale).add_(0.0)
+        return (torch.xlogy(p, p).sum(dim) * -scale).add(0.0)
 
     @staticmethod
-    @once_differentiable
+    def setup_context(ctx, inputs, output):
+        p, ctx.dim, ctx.scale = inputs
+        ctx.save_for_backward(p)
+        save_for_forward(ctx, p)
+
+    @staticmethod
     def backward(ctx, grad_output):
         (p,) = ctx.saved_tensors
-        # dH/dp_k = -(log p_k + 1): +inf at p_k = 0, the true one-sided limit.
-        return p.log().add_(1).mul_(grad_output.unsqueeze(ctx.dim) * -ctx.scale), None, None
+        return _entropy_grad(p, ctx.dim, ctx.scale) * grad_output.unsqueeze(ctx.dim), None, None
+
+    @staticmethod
+    def jvp(ctx, p_tangent, *_):
+        (p,) = ctx.saved_tensors
+        return (_entropy_grad(p, ctx.dim, ctx.scale) * p_tangent).sum(ctx.dim)
 
 
-def entropy(p: torch.Tensor, *, dim: int = -1, base: float | None = None) -> torch.Tensor:
+_EntropyTraced = without_jvp(_Entropy)
+
+
+def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.Tensor:
     r"""Shannon entropy of the distributions in ``p`` along ``dim``.
 
     .. math:: H(p) = -\sum_k p_k \log p_k, \qquad 0 \log 0 = 0
@@ -95,7 +124,8 @@ def entropy(p: torch.Tensor, *, dim: int = -1, base: float | None = None) -> tor
 
     Returns:
         Tensor of the shape of ``p`` without ``dim``: one entropy per row, >= 0,
-        at most log C (the uniform distribution).
+        at most log C (the uniform distribution). Its Hessian in each row is
+        :math:`\operatorname{diag}(-1/p_k)` (times 1 / ln(base)), as the double backward gives.
 
     Raises:
         TypeError: ``p`` is not a floating-point tensor.
@@ -115,33 +145,57 @@ def entropy(p: torch.Tensor, *, dim: int = -1, base: float | None = None) -> tor
     scale = _log_scale(base)
     check_floating(p, "p")
     dim = _normalize_dim(p, dim, "p")
-    _check_distribution(p, "p", dim)
-    return _Entropy.apply(p, dim, scale)
+    _check_distribution(p, "p", dim)  # in the dtype of p: its rows sum to 1 within its precision
+    if autocast_enabled(p):  # float32, as torch's autocast runs its losses
+        p = to_float32(p)
+    return (_EntropyTraced if torch.compiler.is_compiling() else _Entropy).apply(p, dim, scale)
 
 
 # ---------------------------------------------------------------- cross-entropy of two distributions
+def _cross_entropy_dist_grads(p, q, scale):
+    grad_p = q.log() * -scale
+    # -p log q does not depend on q where p = 0, so its derivative there is 0 (not 0/0).
+    grad_q = torch.where(p == 0, 0, p / q) * -scale
+    return grad_p, grad_q
+
+
 class _CrossEntropyDist(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, p, q, dim, scale):
-        ctx.save_for_backward(p, q)
-        ctx.dim, ctx.scale = dim, scale
-        # xlogy(0, q) = 0 even for q = 0; xlogy(p > 0, 0) = -inf, so H = +inf.
-        return torch.xlogy(p, q).sum(dim).mul_(-scale).add_(0.0)  # -0.0 -> 0.0
+    generate_vmap_rule = True
 
     @staticmethod
-    @once_differentiable
+    def forward(p, q, dim, scale):
+        # xlogy(0, q) = 0 even for q = 0; xlogy(p > 0, 0) = -inf, so H = +inf.
+        return (torch.xlogy(p, q).sum(dim) * -scale).add(0.0)  # -0.0 -> 0.0
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        p, q, ctx.dim, ctx.scale = inputs
+        ctx.save_for_backward(p, q)
+        save_for_forward(ctx, p, q)
+
+    @staticmethod
     def backward(ctx, grad_output):
         p, q = ctx.saved_tensors
-        g = grad_output.unsqueeze(ctx.dim) * -ctx.scale
-        grad_p = q.log().mul_(g) if ctx.needs_input_grad[0] else None
-        grad_q = None
-        if ctx.needs_input_grad[1]:
-            # -p log q does not depend on q where p = 0, so its derivative there is 0 (not 0/0).
-            grad_q = (p / q).masked_fill_(p == 0, 0).mul_(g)
-        return grad_p, grad_q, None, None
+        g = grad_output.unsqueeze(ctx.dim)
+        grad_p, grad_q = _cross_entropy_dist_grads(p, q, ctx.scale)
+        return grad_p * g, grad_q * g, None, None
+
+    @staticmethod
+    def jvp(ctx, p_tangent, q_tangent, *_):
+        p, q = ctx.saved_tensors
+        grad_p, grad_q = _cross_entropy_dist_grads(p, q, ctx.scale)
+        tangent = torch.zeros_like(p)
+        if p_tangent is not None:
+            tangent = tangent + grad_p * p_tangent
+        if q_tangent is not None:
+            tangent = tangent + grad_q * q_tangent
+        return tangent.sum(ctx.dim)
 
 
-def cross_entropy_dist(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1,
+_CrossEntropyDistTraced = without_jvp(_CrossEntropyDist)
+
+
+def cross_entropy_dist(p: torch.Tensor, q: torch.Tensor, dim: int = -1,
                        base: float | None = None) -> torch.Tensor:
     r"""Cross-entropy H(p, q) between two distributions along ``dim``.
 
@@ -184,47 +238,87 @@ def cross_entropy_dist(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1,
     dim = _normalize_dim(p, dim, "p")
     _check_distribution(p, "p", dim)
     _check_distribution(q, "q", dim)
+    if autocast_enabled(p):  # float32, as torch's autocast runs its losses
+        p, q = to_float32(p), to_float32(q)
     dtype = torch.promote_types(p.dtype, q.dtype)  # as torch's own ops would
     p, q = p.to(dtype), q.to(dtype)
-    return _CrossEntropyDist.apply(p, q, dim, scale)
+    function = _CrossEntropyDistTraced if torch.compiler.is_compiling() else _CrossEntropyDist
+    return function.apply(p, q, dim, scale)
 
 
 # ---------------------------------------------------------------- KL divergence
-class _KLDiv(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input, target, log_target, reduction, denominator, fix_neg_inf):
-        ctx.save_for_backward(input, target)
-        ctx.log_target, ctx.reduction, ctx.denominator = log_target, reduction, denominator
+def _kl(x, t):
+    # xlogy(0, 0) = 0 implements 0 log 0 = 0; where t = 0 the term is 0 even if x = -inf (not nan).
+    return torch.where(t == 0, 0, torch.xlogy(t, t) - t * x)
+
+
+def _kl_grad_input(x, t):
+    return -t
+
+
+def _kl_grad_target(x, t):
+    return t.log() + 1 - x  # d/dt t (log t - x): -inf at t = 0, the one-sided limit
+
+
+def _kl_log_target(x, s):
+    # s = -inf means probability 0: the term is 0, not 0 * -inf = nan.
+    return torch.where(s == -math.inf, 0, s.exp() * (s - x))
+
+
+def _kl_log_target_grad_input(x, s):
+    return -s.exp()
+
+
+def _kl_log_target_grad_target(x, s):
+    # d/ds e^s (s - x) = e^s (s - x + 1); 0 where s = -inf (not 0 * -inf).
+    return torch.where(s == -math.inf, 0, s.exp() * (s - x + 1))
+
+
+def _kl_grad_input_(out, x, t):
+    return torch.neg(t, out=out)
+
+
+KL = Formula(_kl, _kl_grad_input, _kl_grad_target, grad_input_=_kl_grad_input_)
+KL_LOG_TARGET = Formula(_kl_log_target, _kl_log_target_grad_input, _kl_log_target_grad_target)
+
+
+def _check_kl_values(input, target, log_target):
+    """input: log-probabilities <= 0; target: probabilities in [0, 1] (log-probabilities <= 0)."""
+    if input.numel() == 0:
+        return
+    x, t = values(input), values(target)
+    # A little slack for rounding in e.g. (q / q.sum()).log().
+    slack = 64 * torch.finfo(input.dtype).eps
+    if x is None or t is None:
+        assert_traced(input <= slack, "expected input to be log-probabilities (all <= 0)")
         if log_target:
-            loss = target.exp().mul_(target - input)
-            if fix_neg_inf:  # target = -inf means probability 0: the term is 0, not 0 * -inf = nan.
-                loss.masked_fill_(target == -math.inf, 0)
-        else:
-            # xlogy(0, 0) = 0 implements 0 log 0 = 0; in-place addcmul_ avoids a temporary t * x.
-            loss = torch.xlogy(target, target).addcmul_(target, input, value=-1)
-            if fix_neg_inf:  # input = -inf where target = 0: 0 * -inf would give nan.
-                loss.masked_fill_(target == 0, 0)
-        return reduce(loss, reduction, denominator)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_output):
-        input, target = ctx.saved_tensors
-        g = reduce_grad(grad_output, ctx.reduction, ctx.denominator)
-        prob = target.exp() if ctx.log_target else target
-        grad_input = prob * -g if ctx.needs_input_grad[0] else None
-        grad_target = None
-        if ctx.needs_input_grad[1]:
-            if ctx.log_target:
-                # d/ds e^s (s - x) = e^s (s - x + 1); 0 where s = -inf (not 0 * -inf).
-                grad_target = (target - input).add_(1).mul_(prob).masked_fill_(prob == 0, 0).mul_(g)
-            else:
-                # d/dt t (log t - x) = log t + 1 - x: -inf at t = 0, the one-sided limit.
-                grad_target = target.log().add_(1).sub_(input).mul_(g)
-        return grad_input, grad_target, None, None, None, None
+            return assert_traced(target <= slack, "expected target to be log-probabilities (all <= 0)")
+        return assert_traced((target >= 0) & (target <= 1), "expected target to be probabilities in [0, 1]")
+    hi = x.max()
+    if bool(hi.isnan()):
+        raise ValueError("expected input to be log-probabilities, got NaN")
+    if float(hi) > slack:
+        raise ValueError(
+            f"expected input to be log-probabilities (all <= 0), got values up to {float(hi):g}; "
+            "it looks like probabilities were passed: use input = log_softmax(logits, dim=...) "
+            "or probs.log() (torch would silently return a wrong number)")
+    # -inf is a valid log-probability (of 0) when log_target=True; NaN and +inf never are.
+    check_finite(t.masked_fill(t == -math.inf, 0) if log_target else t, "target")
+    tlo, thi = torch.aminmax(t)
+    if log_target:
+        if bool(thi.isnan()) or float(thi) > slack:
+            raise ValueError(
+                f"expected target to be log-probabilities (all <= 0) because log_target=True, "
+                f"got values up to {float(thi):g}; pass log_target=False for probabilities")
+    elif not (bool(tlo >= 0) and bool(thi <= 1)):  # also False for NaN
+        raise ValueError(
+            f"expected target to be probabilities in [0, 1], got values in "
+            f"[{float(tlo):g}, {float(thi):g}]; if target holds log-probabilities, "
+            "pass log_target=True")
 
 
-def kl_div(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "batchmean",
+@float32_under_autocast
+def kl_div(input: torch.Tensor, target: torch.Tensor, reduction: str = "batchmean",
            log_target: bool = False) -> torch.Tensor:
     r"""Kullback-Leibler divergence KL(target || exp(input)), with torch's argument order.
 
@@ -286,39 +380,12 @@ def kl_div(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "batch
     dtype = torch.promote_types(input.dtype, target.dtype)  # as torch.nn.functional.kl_div does
     input, target = input.to(dtype), target.to(dtype)
 
-    fix_neg_inf = False
-    if input.numel():
-        lo, hi = torch.aminmax(input.detach())
-        if bool(hi.isnan()):
-            raise ValueError("expected input to be log-probabilities, got NaN")
-        # A little slack for rounding in e.g. (q / q.sum()).log().
-        if float(hi) > 64 * torch.finfo(input.dtype).eps:
-            raise ValueError(
-                f"expected input to be log-probabilities (all <= 0), got values up to {float(hi):g}; "
-                "it looks like probabilities were passed: use input = log_softmax(logits, dim=...) "
-                "or probs.log() (torch would silently return a wrong number)")
-        # -inf is a valid log-probability (of 0) when log_target=True; NaN and +inf never are.
-        finite_part = target.detach().masked_fill(target.detach() == -math.inf, 0) if log_target else target
-        check_finite(finite_part, "target")
-        tlo, thi = torch.aminmax(target.detach())
-        if log_target:
-            if bool(thi.isnan()) or float(thi) > 64 * torch.finfo(target.dtype).eps:
-                raise ValueError(
-                    f"expected target to be log-probabilities (all <= 0) because log_target=True, "
-                    f"got values up to {float(thi):g}; pass log_target=False for probabilities")
-            fix_neg_inf = bool(tlo == -math.inf)
-        else:
-            if not (bool(tlo >= 0) and bool(thi <= 1)):  # also False for NaN
-                raise ValueError(
-                    f"expected target to be probabilities in [0, 1], got values in "
-                    f"[{float(tlo):g}, {float(thi):g}]; if target holds log-probabilities, "
-                    "pass log_target=True")
-            fix_neg_inf = bool(lo == -math.inf)
-
-    if reduction == "batchmean" and input.dim() > 0:
-        # 'mean' over the batch; an empty batch has size(0) = 0 and no elements, and passing
-        # denominator=None lets reduce raise its usual empty-batch error.
-        red, denominator = "mean", (input.size(0) or None)
-    else:
-        red, denominator = ("sum" if reduction == "batchmean" else reduction), None
-    return _KLDiv.apply(input, target, log_target, red, denominator, fix_neg_inf)
+    _check_kl_values(input, target, log_target)
+    formula = KL_LOG_TARGET if log_target else KL
+    if reduction != "batchmean":
+        return elementwise_loss(input, target, formula, reduction)
+    if input.dim() == 0:  # one element: 'batchmean' is 'sum', as in torch
+        return elementwise_loss(input, target, formula, "sum")
+    if input.size(0) == 0:
+        return elementwise_loss(input, target, formula, "mean")  # raises "the batch is empty"
+    return elementwise_loss(input, target, formula, "sum") / input.size(0)

@@ -7,11 +7,25 @@ loss (1/2)(y - z)^2 = (1/2)(1 - m)^2 for y in {-1, +1} is ``mse_loss`` / 2.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
+from ._chunked import in_place_ok
+from ._dtypes import float32_under_autocast
+from ._elementwise import Formula, elementwise_loss
+from ._function import save_for_forward, without_jvp
 from ._reduction import reduce, reduce_grad
-from ._validation import (check_class_indices, check_floating, check_integer, check_no_grad, check_reduction,
-                          check_same_shape, check_sign_labels, check_tensor)
+from ._validation import (
+    check_class_indices,
+    check_floating,
+    check_integer,
+    check_no_grad,
+    check_reduction,
+    check_same_shape,
+    check_sign_labels,
+    check_tensor,
+)
 
 
 def _check_labels(input, target, reduction, what):
@@ -26,27 +40,29 @@ def _check_labels(input, target, reduction, what):
     return input.to(dtype), target.to(dtype)
 
 
-class _SoftMargin(torch.autograd.Function):
-    """J = log(1 + exp(-y x)), dJ/dx = -y sigmoid(-y x)."""
-
-    @staticmethod
-    def forward(ctx, input, target, reduction):
-        z = (input * target).neg_()
-        # softplus(z) = max(z, 0) + log1p(exp(-|z|)): exp never overflows, log1p keeps small terms exact.
-        loss = z.clamp(min=0).add_(z.abs_().neg_().exp_().log1p_())
-        ctx.save_for_backward(input, target)
-        ctx.reduction = reduction
-        return reduce(loss, reduction)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, target = ctx.saved_tensors
-        scale = reduce_grad(grad_output, ctx.reduction, input.numel())
-        grad = torch.sigmoid((input * target).neg_()).mul_(target).neg_()
-        return grad.mul_(scale), None, None
+def _logistic(z, y):
+    # softplus(-y z) = logaddexp(-y z, 0): max(m, 0) + log1p(exp(-|m|)), exp never overflows.
+    return torch.logaddexp(-y * z, z.new_zeros(()))
 
 
-def soft_margin_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
+def _logistic_grad(z, y):
+    return -y * torch.sigmoid(-y * z)
+
+
+def _logistic_sum_(out, scratch, z, y):
+    return torch.logaddexp(torch.mul(z, y, out=out).neg_(), out.new_zeros(()), out=out).sum()
+
+
+def _logistic_grad_(out, z, y):
+    return torch.mul(z, y, out=out).neg_().sigmoid_().mul_(y).neg_()
+
+
+LOGISTIC = Formula(_logistic, _logistic_grad, target_differentiable=False, grad_input_=_logistic_grad_,
+                   loss_sum_=_logistic_sum_)
+
+
+@float32_under_autocast
+def soft_margin_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     r"""Two-class logistic loss on the margin, like ``torch.nn.functional.soft_margin_loss``.
 
     .. math:: J_i = \log\bigl(1 + e^{-y_i z_i}\bigr), \qquad y_i \in \{-1, +1\}
@@ -77,10 +93,11 @@ def soft_margin_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: st
         PyTorch ``torch.nn.SoftMarginLoss``.
     """
     input, target = _check_labels(input, target, reduction, "soft_margin_loss")
-    return _SoftMargin.apply(input, target, reduction)
+    return elementwise_loss(input, target, LOGISTIC, reduction)
 
 
-def logistic_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
+@float32_under_autocast
+def logistic_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     r"""Logistic loss in the margin form, for labels in {-1, +1}.
 
     .. math:: J_i = \log\bigl(1 + e^{-y_i z_i}\bigr) = \operatorname{softplus}(-y_i z_i),
@@ -116,30 +133,20 @@ def logistic_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str =
         the binomial deviance); PyTorch ``torch.nn.SoftMarginLoss``.
     """
     input, target = _check_labels(input, target, reduction, "logistic_loss")
-    return _SoftMargin.apply(input, target, reduction)
+    return elementwise_loss(input, target, LOGISTIC, reduction)
 
 
-class _Hinge(torch.autograd.Function):
-    """J = max(0, margin - y x), dJ/dx = -y [margin - y x > 0]."""
-
-    @staticmethod
-    def forward(ctx, input, target, margin, reduction):
-        loss = (input * target).neg_().add_(margin).clamp_(min=0)
-        ctx.save_for_backward(input, target)
-        ctx.config = margin, reduction
-        return reduce(loss, reduction)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, target = ctx.saved_tensors
-        margin, reduction = ctx.config
-        scale = reduce_grad(grad_output, reduction, input.numel())
-        # Strict '>': the subgradient at the kink y x = margin is 0.
-        active = (input * target).neg_().add_(margin) > 0
-        return target.neg().mul_(active).mul_(scale), None, None, None
+def _hinge(z, y, margin):
+    return torch.relu(margin - y * z)
 
 
-def hinge_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean",
+def _hinge_grad(z, y, margin):
+    # Strict '>': the subgradient at the kink y z = margin is 0 (relu's derivative at 0 too).
+    return -y * (margin - y * z > 0).to(z.dtype)
+
+
+@float32_under_autocast
+def hinge_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
                margin: float = 1.0) -> torch.Tensor:
     r"""Hinge loss of support vector machines, for labels in {-1, +1}.
 
@@ -174,43 +181,71 @@ def hinge_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "m
         Cortes & Vapnik, "Support-vector networks" (1995); scikit-learn ``sklearn.metrics.hinge_loss``.
     """
     input, target = _check_labels(input, target, reduction, "hinge_loss")
-    return _Hinge.apply(input, target, float(margin), reduction)
+    margin = float(margin)
+    formula = Formula(functools.partial(_hinge, margin=margin), functools.partial(_hinge_grad, margin=margin),
+                      target_differentiable=False)
+    return elementwise_loss(input, target, formula, reduction)
+
+
+def _multi_margin_grad(input, index, class_weight, p, margin, g):
+    """d J_n / d x[n, i] times g_n for scores (N, C); ``class_weight`` is w[y_n] (N,) or None.
+
+    With z_i = margin - x_y + x_i: p z_i^(p-1) [z_i > 0] / C for i != y (strict '>' as torch: the
+    subgradient at the kink is 0), and minus the sum of those for i = y.
+    """
+    coef = g / input.shape[1] if class_weight is None else g * class_weight / input.shape[1]
+    coef = coef.unsqueeze(1) if coef.dim() else coef
+    z = input - input.gather(1, index)
+    if in_place_ok():  # one (N, C) buffer in all: z becomes the gradient
+        z.add_(margin)
+        grad = z.gt_(0) if p == 1 else z.clamp_(min=0).mul_(2)
+        grad = grad.scatter_(1, index, 0).mul_(coef.to(grad.dtype))  # same dtype: the fast kernel
+        return grad.scatter_(1, index, grad.sum(1, keepdim=True).neg_())
+    z = z + margin
+    grad = (z > 0).to(z.dtype) if p == 1 else 2 * torch.relu(z)
+    grad = (grad.scatter(1, index, 0) * coef).to(input.dtype)
+    return grad.scatter(1, index, -grad.sum(1, keepdim=True))
 
 
 class _MultiMargin(torch.autograd.Function):
     """J_n = w[y_n] / C * sum_{i != y_n} max(0, margin - x[n, y_n] + x[n, i])^p on (N, C) scores."""
 
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, input, target, weight, p, margin, reduction, out_shape):
-        index = target.unsqueeze(1)
-        hinge = (input - input.gather(1, index)).add_(margin).clamp_(min=0)
+    def forward(input, index, class_weight, p, margin, reduction):
+        hinge = (input - input.gather(1, index)).add_(margin).relu_()  # one fresh (N, C) buffer
         if p == 2:
-            hinge.square_()
-        loss = hinge.scatter_(1, index, 0).sum(1).div_(input.shape[1])  # the i = y term is left out
-        if weight is not None:
-            loss.mul_(weight[target])
-        ctx.save_for_backward(input, target, weight)
-        ctx.config = p, margin, reduction
-        return reduce(loss.reshape(out_shape), reduction)
+            hinge.mul_(hinge)  # (square_ has no vmap batching rule)
+        # The i = y term is left out (scatter_ of a value has no vmap batching rule: out of place there).
+        hinge = hinge.scatter_(1, index, 0) if in_place_ok() else hinge.scatter(1, index, 0)
+        loss = hinge.sum(1) / input.shape[1]
+        return reduce(loss if class_weight is None else loss * class_weight, reduction)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, index, class_weight, ctx.p, ctx.margin, ctx.reduction = inputs
+        ctx.save_for_backward(input, index, class_weight)
+        save_for_forward(ctx, input, index, class_weight)
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, target, weight = ctx.saved_tensors
-        p, margin, reduction = ctx.config
-        scale = reduce_grad(grad_output, reduction, target.numel())
-        scale = scale.reshape(-1, 1) if scale.dim() else scale
-        index = target.unsqueeze(1)
-        z = (input - input.gather(1, index)).add_(margin)
-        # Strict '>' as in torch: the subgradient at the kink z = 0 is 0.
-        grad = z.gt_(0) if p == 1 else z.clamp_(min=0).mul_(2.0)  # in place: one (N, C) buffer in all
-        grad.scatter_(1, index, 0).mul_(scale / input.shape[1])
-        if weight is not None:
-            grad.mul_(weight[target].unsqueeze(1))
-        grad.scatter_(1, index, grad.sum(1, keepdim=True).neg_())  # x[y] enters every term with sign -1
-        return grad, None, None, None, None, None, None
+        input, index, class_weight = ctx.saved_tensors
+        g = reduce_grad(grad_output, ctx.reduction, input.shape[0])
+        return _multi_margin_grad(input, index, class_weight, ctx.p, ctx.margin, g), None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, input_tangent, *_):
+        input, index, class_weight = ctx.saved_tensors
+        grad = _multi_margin_grad(input, index, class_weight, ctx.p, ctx.margin, input.new_ones(()))
+        return reduce((grad * input_tangent).sum(1), ctx.reduction)
 
 
-def multi_margin_loss(input: torch.Tensor, target: torch.Tensor, *, p: int = 1, margin: float = 1.0,
+_MultiMarginTraced = without_jvp(_MultiMargin)
+
+
+@float32_under_autocast
+def multi_margin_loss(input: torch.Tensor, target: torch.Tensor, p: int = 1, margin: float = 1.0,
                       weight: torch.Tensor | None = None, reduction: str = "mean") -> torch.Tensor:
     r"""Multi-class hinge loss (Weston-Watkins form), like ``torch.nn.functional.multi_margin_loss``.
 
@@ -254,14 +289,15 @@ def multi_margin_loss(input: torch.Tensor, target: torch.Tensor, *, p: int = 1, 
     check_floating(input, "input")
     check_integer(target, "target")
     check_reduction(reduction)
-    if input.dim() not in (1, 2) or input.shape[-1] == 0:
-        raise ValueError(f"expected input of shape (N, C) or (C,) with C >= 1, got {tuple(input.shape)}")
-    num_classes = input.shape[-1]
+    if input.dim() > 2 or (input.dim() and input.shape[-1] == 0):
+        raise ValueError(f"expected input of shape (N, C), (C,) or () (one class) with C >= 1, "
+                         f"got {tuple(input.shape)}")
+    num_classes = input.shape[-1] if input.dim() else 1
     if input.dim() == 2 and target.shape != input.shape[:1]:
         raise ValueError(f"expected target of shape ({input.shape[0]},) for input {tuple(input.shape)}, "
                          f"got {tuple(target.shape)}")
-    if input.dim() == 1 and not (target.dim() <= 1 and target.numel() == 1):
-        raise ValueError(f"expected a 0-dim or (1,) target for input of shape ({num_classes},), "
+    if input.dim() < 2 and not (target.dim() <= 1 and target.numel() == 1):
+        raise ValueError(f"expected a 0-dim or (1,) target for input of shape {tuple(input.shape)}, "
                          f"got {tuple(target.shape)}")
     check_class_indices(target, num_classes)
     if weight is not None:
@@ -270,5 +306,9 @@ def multi_margin_loss(input: torch.Tensor, target: torch.Tensor, *, p: int = 1, 
             raise ValueError(f"expected weight of shape ({num_classes},), got {tuple(weight.shape)}")
         check_no_grad(weight, "weight", "multi_margin_loss")
         weight = weight.to(input.dtype)
-    return _MultiMargin.apply(input.reshape(-1, num_classes), target.reshape(-1).long(), weight, p,
-                              float(margin), reduction, target.shape)
+    target_shape, target = target.shape, target.reshape(-1).long()
+    class_weight = None if weight is None else weight[target]
+    function = _MultiMarginTraced if torch.compiler.is_compiling() else _MultiMargin
+    loss = function.apply(input.reshape(-1, num_classes), target.unsqueeze(1), class_weight, p, float(margin),
+                          reduction)
+    return loss.reshape(target_shape) if reduction == "none" else loss

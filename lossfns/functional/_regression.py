@@ -1,29 +1,136 @@
 """Regression losses: squared, absolute, Huber / smooth-L1, Poisson NLL and MAPE.
 
-Every loss is a ``torch.autograd.Function`` with the analytic gradient, and works
-in place on fresh buffers, so a forward+backward pass allocates about one N-sized
-tensor besides the gradient, like the fused kernels of ``torch.nn.functional``.
-Losses that need two temporaries (Huber, smooth-L1, MAPE, the full Poisson NLL)
-reduce slice by slice with cache-sized temporaries. The backward recomputes
-``input - target`` (Huber: scales the derivative the forward wrote out) rather
-than saving intermediates.
+Each loss is an elementwise term with its derivatives written beside it (a ``Formula``), reduced
+by ``elementwise_loss``: one ``torch.autograd.Function`` whose backward is itself differentiable,
+and which processes large eager inputs in cache-sized chunks (see ``_elementwise``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
+import torch.nn.functional as F
 
-from ._reduction import mean_denominator, reduce, reduce_grad
-from ._validation import (check_broadcastable_weight, check_finite, check_floating, check_no_grad,
-                          check_reduction, check_same_shape)
+from ._dtypes import float32_under_autocast, promote
+from ._elementwise import Formula, elementwise_loss
+from ._reduction import check_denominator, reduce
+from ._validation import (
+    assert_traced,
+    check_broadcastable_weight,
+    check_finite,
+    check_floating,
+    check_no_grad,
+    check_reduction,
+    check_same_shape,
+    values,
+)
 
 MAPE_EPSILON = 1e-7
 """Floor of the MAPE denominator, ``keras.backend.epsilon()``: MAPE divides by max(|y|, 1e-7)."""
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-_SLICE = 1 << 17  # elements per slice of the reduced forward: 512 KB in float32, stays in cache
+
+
+# ---------------------------------------------------------------- the elementwise terms of d = x - t
+def _squared(x, t):
+    return (x - t).square()
+
+
+def _squared_grad(x, t):
+    return 2 * (x - t)
+
+
+def _absolute(x, t):
+    return (x - t).abs()
+
+
+def _absolute_grad(x, t):
+    return (x - t).sign()  # sign(0) = 0: torch's subgradient at the kink
+
+
+def _huber(x, t, delta):
+    # c (d - c/2) with c = clamp(d, -delta, delta): d^2/2 inside, delta (|d| - delta/2) outside.
+    # Both factors have the sign of d, so the product is >= 0 and nothing cancels.
+    d = x - t
+    c = F.hardtanh(d, -delta, delta)
+    return c * (d - 0.5 * c)
+
+
+def _huber_grad(x, t, delta):
+    # hardtanh is the clamp whose own derivative is 0 at |d| = delta, as torch's double backward.
+    return F.hardtanh(x - t, -delta, delta)
+
+
+def _smooth_l1(x, t, beta):
+    # (d - c/2) (c / beta), Huber over beta; c / beta lies in [-1, 1], so a tiny beta neither
+    # underflows the product nor overflows a quotient.
+    d = x - t
+    u = F.hardtanh(d, -beta, beta) / beta
+    return u * (d - (0.5 * beta) * u)
+
+
+def _smooth_l1_grad(x, t, beta):
+    return F.hardtanh(x - t, -beta, beta) / beta
+
+
+# The fast paths (see Formula): the sum of the loss over a chunk, computed in the buffers out and
+# scratch, and the derivative written into out.
+# torch.sum, not a dot product: its cascade summation keeps float32 sums of 1e6 terms exact to
+# about 1e-8 (BLAS dot products lose three more digits).
+def _squared_sum_(out, scratch, x, t):
+    return torch.sub(x, t, out=out).square_().sum()
+
+
+def _absolute_sum_(out, scratch, x, t):
+    return torch.sub(x, t, out=out).abs_().sum()
+
+
+def _huber_sum_(out, scratch, x, t, delta):
+    d = torch.sub(x, t, out=out)
+    c = torch.clamp(d, -delta, delta, out=scratch)
+    return d.sub_(c, alpha=0.5).mul_(c).sum()  # c (d - c/2), as _huber
+
+
+def _smooth_l1_sum_(out, scratch, x, t, beta):
+    d = torch.sub(x, t, out=out)
+    u = torch.clamp(d, -beta, beta, out=scratch).div_(beta)
+    return d.sub_(u, alpha=0.5 * beta).mul_(u).sum()  # u (d - beta u / 2), as _smooth_l1
+
+
+def _squared_grad_(out, x, t):
+    return torch.sub(x, t, out=out).mul_(2)
+
+
+def _absolute_grad_(out, x, t):
+    return torch.sub(x, t, out=out).sign_()
+
+
+def _huber_grad_(out, x, t, delta):
+    return torch.sub(x, t, out=out).clamp_(-delta, delta)
+
+
+def _smooth_l1_grad_(out, x, t, beta):
+    return torch.sub(x, t, out=out).clamp_(-beta, beta).div_(beta)
+
+
+SQUARED = Formula(_squared, _squared_grad, grad_input_=_squared_grad_, loss_sum_=_squared_sum_)
+ABSOLUTE = Formula(_absolute, _absolute_grad, grad_input_=_absolute_grad_, loss_sum_=_absolute_sum_)
+
+
+def _weighted(input, target, weight, formula, reduction, mean_over_weights):
+    """Reduce the weighted terms w_i J_i; 'mean' divides by sum(w) or by N."""
+    if weight is None:
+        return elementwise_loss(input, target, formula, reduction)
+    check_reduction(reduction)
+    loss = elementwise_loss(input, target, formula, "none") * weight
+    if reduction != "mean" or not mean_over_weights or loss.numel() == 0:
+        return reduce(loss, reduction)
+    denominator = weight.expand(loss.shape).sum()
+    check_denominator(denominator, "reduction='mean' divides by the sum of the weights, expected a nonzero "
+                                   "sum, got 0; use reduction='sum' or check the weights")
+    return reduce(loss, reduction, denominator)
 
 
 def _check_pair(input, target, reduction, weight=None):
@@ -33,7 +140,7 @@ def _check_pair(input, target, reduction, weight=None):
     check_same_shape(input, target)
     check_reduction(reduction)
     check_broadcastable_weight(weight, input.shape)
-    return _promote(input, target, weight)
+    return promote(input, target, weight)
 
 
 def _checked(out, target, reduction):
@@ -42,140 +149,14 @@ def _checked(out, target, reduction):
     Such a target makes a 'mean' or 'sum' NaN or inf, so the scan of ``target``
     runs only when the reduced value is not finite (it costs as much as the loss).
     """
-    if reduction == "none" or not bool(torch.isfinite(out)):
+    v = values(out)
+    if reduction == "none" or v is None or not bool(torch.isfinite(v).all()):
         check_finite(target, "target")
     return out
 
 
-def _promote(*tensors):
-    """Cast to one floating dtype (float32 with float64 gives float64, as torch) so the
-    in-place steps below never need to widen a buffer."""
-    dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        if t is not None:
-            dtype = torch.promote_types(dtype, t.dtype)
-    return tuple(t if t is None or t.dtype == dtype else t.to(dtype) for t in tensors)
-
-
-def _is_huber(kind: str, param: float) -> bool:
-    return kind in ("huber", "smooth_l1") and param > 0  # smooth_l1 with beta=0 is l1, as in torch
-
-
-def _pointwise_loss_(kind: str, d: torch.Tensor, param: float, clamped=None) -> torch.Tensor:
-    """The elementwise loss of d = input - target, in place on the fresh buffer d.
-
-    For Huber / smooth-L1, ``clamped`` (optional) receives clamp(d, -delta, delta).
-    """
-    if kind == "mse":
-        return d.square_()
-    if not _is_huber(kind, param):
-        return d.abs_()
-    c = d.clamp(-param, param) if clamped is None else torch.clamp(d, -param, param, out=clamped)
-    if kind == "smooth_l1":
-        # (d - c/2) (c / beta), the Huber form below over beta; c / beta lies in [-1, 1], so a
-        # tiny beta neither underflows the product nor overflows a quotient.
-        u = c.div_(param)
-        return d.sub_(u, alpha=0.5 * param).mul_(u)
-    # Huber is c (d - c/2) with c = clamp(d, -delta, delta): d^2/2 inside, delta (|d| - delta/2)
-    # outside. Both factors have the sign of d, so each term is >= 0 and nothing cancels.
-    return d.sub_(c, alpha=0.5).mul_(c)
-
-
-def _pointwise_grad_(kind: str, d: torch.Tensor, param: float, scale, clamped: bool) -> torch.Tensor:
-    """``scale`` times the derivative of the elementwise loss, in place on d.
-
-    With ``clamped``, d already holds the derivative that the forward wrote out.
-    """
-    if kind == "mse":
-        return d.mul_(scale * 2.0)
-    if not _is_huber(kind, param):
-        return d.sign_().mul_(scale)  # sign(0) = 0: torch's subgradient at the kink
-    if not clamped:
-        d.clamp_(-param, param)
-        if kind == "smooth_l1":
-            d.div_(param)
-    return d.mul_(scale)
-
-
-def _reduce_elementwise(loss_fn, reduction, denominator, sliced, input, *others):
-    """``reduce(loss_fn(input, *others), reduction, denominator)``.
-
-    With ``sliced``, 'mean' and 'sum' compute and add the elementwise losses one
-    slice of rows at a time, for a ``loss_fn`` that needs more than one temporary.
-    """
-    check_reduction(reduction)
-    if reduction == "none":
-        return reduce(loss_fn(input, *others), reduction)
-    tensors = (input, *others)
-    if not sliced or input.dim() == 0 or input.numel() <= _SLICE:
-        parts = [tensors]
-    else:
-        step = max(1, _SLICE * input.shape[0] // input.numel())
-        # A tensor whose leading dimension is missing or 1 (a broadcast weight) is passed whole.
-        parts = [[t if t is None or t.dim() < input.dim() or t.shape[0] == 1 else t[i:i + step]
-                  for t in tensors] for i in range(0, input.shape[0], step)]
-    total = sum(reduce(loss_fn(*part), "sum") for part in parts)
-    return total if reduction == "sum" else total / mean_denominator(input, denominator)
-
-
-class _Pointwise(torch.autograd.Function):
-    """J_i = w_i f(input_i - target_i) for f in {squared, absolute, Huber, smooth-L1}."""
-
-    @staticmethod
-    def forward(ctx, input, target, weight, reduction, kind, param, needs_grad):
-        denominator = None  # N
-        # torch: weighted mse/l1 'mean' divides by the summed weights, weighted Huber by N.
-        if weight is not None and kind != "huber" and reduction == "mean" and input.numel():
-            denominator = weight.expand(input.shape).sum()
-            if not bool(denominator != 0):
-                raise ValueError("reduction='mean' divides by the sum of the weights, expected a "
-                                 "nonzero sum, got 0; use reduction='sum' or check the weights")
-
-        # The Huber / smooth-L1 derivative clamp(d, -delta, delta) (over beta) is written out while
-        # each slice is in cache, so backward only scales it: one pass over N instead of three.
-        clamped = torch.empty_like(input) if needs_grad and _is_huber(kind, param) else None
-
-        def loss_fn(x, t, w, c):
-            loss = _pointwise_loss_(kind, x - t, param, c)
-            return loss if w is None else loss.mul_(w)
-
-        out = _reduce_elementwise(loss_fn, reduction, denominator, _is_huber(kind, param), input, target,
-                                  weight, clamped)
-        ctx.clamped = clamped
-        ctx.save_for_backward(input, target, weight)
-        ctx.config = reduction, kind, param, input.numel() if denominator is None else denominator
-        ctx.mean = None if denominator is None else out.detach()
-        return out
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, target, weight = ctx.saved_tensors
-        reduction, kind, param, denominator = ctx.config
-        scale = reduce_grad(grad_output, reduction, denominator)
-        need_input, need_target, need_weight = ctx.needs_input_grad[:3]
-        grad_input = grad_target = grad_weight = None
-        if need_input or need_target:
-            clamped, ctx.clamped = ctx.clamped, None  # scaled in place: a second backward recomputes
-            d = input - target if clamped is None else clamped
-            grad = _pointwise_grad_(kind, d, param, scale, clamped is not None)
-            if weight is not None:
-                grad.mul_(weight)
-            if need_target:
-                grad_target = -grad if need_input else grad.neg_()
-            grad_input = grad if need_input else None
-        if need_weight:
-            loss = _pointwise_loss_(kind, input - target, param)
-            if ctx.mean is not None:
-                loss.sub_(ctx.mean)  # d/dw_i of sum(w J) / sum(w) is (J_i - mean) / sum(w)
-            grad_weight = loss.mul_(scale).sum_to_size(weight.shape)
-        return grad_input, grad_target, grad_weight, None, None, None, None
-
-
-def _needs_grad(input, target) -> bool:
-    return torch.is_grad_enabled() and (input.requires_grad or target.requires_grad)
-
-
-def mse_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean",
+@float32_under_autocast(unless_given="weight")
+def mse_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
              weight: torch.Tensor | None = None) -> torch.Tensor:
     r"""Mean squared error (squared L2 loss), like ``torch.nn.functional.mse_loss``.
 
@@ -214,11 +195,12 @@ def mse_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mea
         PyTorch ``torch.nn.MSELoss``.
     """
     input, target, weight = _check_pair(input, target, reduction, weight)
-    out = _Pointwise.apply(input, target, weight, reduction, "mse", 0.0, False)
+    out = _weighted(input, target, weight, SQUARED, reduction, mean_over_weights=True)
     return _checked(out, target, reduction)
 
 
-def l1_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean",
+@float32_under_autocast(unless_given="weight")
+def l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
             weight: torch.Tensor | None = None) -> torch.Tensor:
     r"""Mean absolute error (L1 loss), like ``torch.nn.functional.l1_loss``.
 
@@ -252,11 +234,12 @@ def l1_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean
         PyTorch ``torch.nn.L1Loss``.
     """
     input, target, weight = _check_pair(input, target, reduction, weight)
-    out = _Pointwise.apply(input, target, weight, reduction, "l1", 0.0, False)
+    out = _weighted(input, target, weight, ABSOLUTE, reduction, mean_over_weights=True)
     return _checked(out, target, reduction)
 
 
-def huber_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean", delta: float = 1.0,
+@float32_under_autocast
+def huber_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: torch.Tensor | None = None) -> torch.Tensor:
     r"""Huber loss: squared near the target, linear (slope delta) beyond ``delta``.
 
@@ -295,12 +278,16 @@ def huber_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "m
     if not delta > 0:
         raise ValueError(f"expected delta > 0, got {delta}")
     input, target, weight = _check_pair(input, target, reduction, weight)
-    out = _Pointwise.apply(input, target, weight, reduction, "huber", float(delta),
-                           _needs_grad(input, target))
+    delta = float(delta)
+    formula = Formula(functools.partial(_huber, delta=delta), functools.partial(_huber_grad, delta=delta),
+                      grad_input_=functools.partial(_huber_grad_, delta=delta),
+                      loss_sum_=functools.partial(_huber_sum_, delta=delta), scratch_is_grad_input=True)
+    out = _weighted(input, target, weight, formula, reduction, mean_over_weights=False)
     return _checked(out, target, reduction)
 
 
-def smooth_l1_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean",
+@float32_under_autocast
+def smooth_l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
                    beta: float = 1.0) -> torch.Tensor:
     r"""Smooth L1 loss: Huber divided by beta, so the linear part has slope 1.
 
@@ -337,50 +324,52 @@ def smooth_l1_loss(input: torch.Tensor, target: torch.Tensor, *, reduction: str 
     if not beta >= 0:
         raise ValueError(f"expected beta >= 0, got {beta}")
     input, target, _ = _check_pair(input, target, reduction)
-    out = _Pointwise.apply(input, target, None, reduction, "smooth_l1", float(beta),
-                           _needs_grad(input, target))
+    beta = float(beta)
+    formula = ABSOLUTE if beta == 0 else Formula(functools.partial(_smooth_l1, beta=beta),
+                                                 functools.partial(_smooth_l1_grad, beta=beta),
+                                                 grad_input_=functools.partial(_smooth_l1_grad_, beta=beta),
+                                                 loss_sum_=functools.partial(_smooth_l1_sum_, beta=beta),
+                                                 scratch_is_grad_input=True)
+    out = elementwise_loss(input, target, formula, reduction)
     return _checked(out, target, reduction)
 
 
-class _PoissonNLL(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input, target, log_input, full, eps, reduction):
-        def loss_fn(x, t):
-            if log_input:
-                loss = x.exp().addcmul_(t, x, value=-1.0)
-            else:
-                loss = (x + eps).log_().mul_(t).neg_().add_(x)
-            return loss.add_(_stirling(t)) if full else loss
-
-        ctx.save_for_backward(input, target)
-        ctx.config = log_input, full, eps, reduction
-        return _reduce_elementwise(loss_fn, reduction, None, full, input, target)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, target = ctx.saved_tensors
-        log_input, full, eps, reduction = ctx.config
-        scale = reduce_grad(grad_output, reduction, input.numel())
-        grad_input = grad_target = None
-        if ctx.needs_input_grad[0]:
-            grad = input.exp().sub_(target) if log_input else (target / (input + eps)).neg_().add_(1.0)
-            grad_input = grad.mul_(scale)
-        if ctx.needs_input_grad[1]:
-            grad = input.neg() if log_input else (input + eps).log_().neg_()
-            if full:
-                # d/dt of t log t - t + log(2 pi t)/2 is log t + 1/(2t); zero where the term is masked.
-                grad = grad + torch.where(target > 1, target.log() + 0.5 / target, 0.0)
-            grad_target = grad.mul_(scale)
-        return grad_input, grad_target, None, None, None, None
-
-
-def _stirling(target: torch.Tensor) -> torch.Tensor:
+def _stirling(target):
     """t log t - t + log(2 pi t)/2 where t > 1, else 0: Stirling's approximation of log(t!)."""
-    log_t = target.log()
-    return torch.where(target > 1, (target + 0.5) * log_t - target + _HALF_LOG_2PI, 0.0)
+    t = torch.where(target > 1, target, 1.0)  # a safe t where masked, so no log(0) in any derivative
+    return torch.where(target > 1, (t + 0.5) * t.log() - t + _HALF_LOG_2PI, 0.0)
 
 
-def poisson_nll_loss(input: torch.Tensor, target: torch.Tensor, *, log_input: bool = True, full: bool = False,
+def _stirling_grad(target):
+    t = torch.where(target > 1, target, 1.0)
+    return torch.where(target > 1, t.log() + 0.5 / t, 0.0)
+
+
+def _poisson_formula(log_input: bool, full: bool, eps: float) -> Formula:
+    """J = e^x - t x (x = log-rate) or x - t log(x + eps) (x = rate), plus Stirling's term if full."""
+    def loss(x, t):
+        out = x.exp() - t * x if log_input else x - t * (x + eps).log()
+        return out + _stirling(t) if full else out
+
+    def grad_input(x, t):
+        return x.exp() - t if log_input else 1 - t / (x + eps)
+
+    def grad_target(x, t):
+        out = -x if log_input else -(x + eps).log()
+        return out + _stirling_grad(t) if full else out
+
+    def grad_input_(out, x, t):
+        return torch.exp(x, out=out).sub_(t) if log_input else torch.div(t, x + eps, out=out).neg_().add_(1)
+
+    def loss_sum_(out, scratch, x, t):  # the common case: log-rates, no Stirling term
+        return torch.exp(x, out=out).addcmul_(t, x, value=-1).sum()
+
+    return Formula(loss, grad_input, grad_target, grad_input_=grad_input_,
+                   loss_sum_=loss_sum_ if log_input and not full else None)
+
+
+@float32_under_autocast
+def poisson_nll_loss(input: torch.Tensor, target: torch.Tensor, log_input: bool = True, full: bool = False,
                      eps: float = 1e-8, reduction: str = "mean") -> torch.Tensor:
     r"""Negative log-likelihood of counts under a Poisson distribution, like torch's.
 
@@ -422,34 +411,35 @@ def poisson_nll_loss(input: torch.Tensor, target: torch.Tensor, *, log_input: bo
     """
     input, target, _ = _check_pair(input, target, reduction)
     check_finite(target, "target")
-    if target.numel() and bool(target.min() < 0):
-        raise ValueError(f"expected target counts >= 0, got {target.min().item():g}")
-    if not log_input and input.numel() and bool((input < 0).any()):
-        raise ValueError(f"expected rates >= 0 in input when log_input=False, got {input.min().item():g}; "
-                         f"if input holds log-rates, pass log_input=True")
-    return _PoissonNLL.apply(input, target, bool(log_input), bool(full), float(eps), reduction)
+    _check_at_least_zero(target, "expected target counts >= 0")
+    if not log_input:
+        _check_at_least_zero(input, "expected rates >= 0 in input when log_input=False",
+                             "; if input holds log-rates, pass log_input=True")
+    return elementwise_loss(input, target, _poisson_formula(bool(log_input), bool(full), float(eps)), reduction)
 
 
-class _MAPE(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input, target, reduction):
-        def loss_fn(x, t):
-            # Keras clips the denominator at epsilon, so a zero target gives a large but finite loss.
-            return (x - t).abs_().div_(t.abs().clamp_(min=MAPE_EPSILON)).mul_(100.0)
-
-        ctx.save_for_backward(input, target)
-        ctx.reduction = reduction
-        return _reduce_elementwise(loss_fn, reduction, None, True, input, target)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, target = ctx.saved_tensors
-        scale = reduce_grad(grad_output, ctx.reduction, input.numel())
-        grad = (input - target).sign_().div_(target.abs().clamp_(min=MAPE_EPSILON)).mul_(100.0)
-        return grad.mul_(scale), None, None
+def _check_at_least_zero(x, expected, hint=""):
+    v = values(x)
+    if v is None:
+        return assert_traced(x >= 0, expected)
+    if v.numel() and bool(v.min() < 0):
+        raise ValueError(f"{expected}, got {v.min().item():g}{hint}")
 
 
-def mape(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
+def _mape(x, t):
+    # Keras clips the denominator at epsilon, so a zero target gives a large but finite loss.
+    return 100 * (x - t).abs() / t.abs().clamp(min=MAPE_EPSILON)
+
+
+def _mape_grad(x, t):
+    return 100 * (x - t).sign() / t.abs().clamp(min=MAPE_EPSILON)
+
+
+MAPE = Formula(_mape, _mape_grad, target_differentiable=False)
+
+
+@float32_under_autocast
+def mape(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     r"""Mean absolute percentage error, as Keras computes it.
 
     .. math:: J_i = 100\,\frac{|\hat y_i - y_i|}{\max(|y_i|,\ 10^{-7})}
@@ -485,5 +475,5 @@ def mape(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean") 
     """
     input, target, _ = _check_pair(input, target, reduction)
     check_no_grad(target, "target", "mape")
-    out = _MAPE.apply(input, target, reduction)
+    out = elementwise_loss(input, target, MAPE, reduction)
     return _checked(out, target, reduction)

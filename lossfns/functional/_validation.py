@@ -3,13 +3,39 @@
 Every public loss calls these before computing anything, so that a student
 who passes the wrong shape, dtype or value reads one clear sentence instead
 of a broadcasting warning, a NaN or a traceback from deep inside torch.
+
+Checks of values (ranges, NaN, class indices) need the values: ``values`` gives them, also
+inside ``torch.func`` transforms. Where they are unknown (``torch.compile`` / ``torch.export``
+tracing, meta and fake tensors) a check is recorded with ``torch._assert_async`` instead: a
+compiled or exported loss still refuses bad values when it runs, with a RuntimeError.
 """
 
 from __future__ import annotations
 
 import torch
+from torch._subclasses.fake_tensor import is_fake
 
 REDUCTIONS = ("none", "mean", "sum")
+
+
+def values(x: torch.Tensor) -> torch.Tensor | None:
+    """The values of ``x`` to check, detached; None while they are unknown.
+
+    Under ``torch.func`` transforms (vmap, grad, jacrev) this is the plain tensor inside the
+    wrappers, so a batch of vmapped inputs is checked as a whole.
+    """
+    if torch.compiler.is_compiling():  # first: dynamo must not trace the calls below
+        return None
+    while torch._C._functorch.is_functorch_wrapped_tensor(x):
+        x = torch._C._functorch.get_unwrapped(x)
+    if x.device.type == "meta" or (type(x) is not torch.Tensor and is_fake(x)):
+        return None
+    return x.detach()
+
+
+def assert_traced(ok: torch.Tensor, message: str) -> None:
+    """Record the check "every entry of ``ok`` is True" in a traced graph (RuntimeError at run time)."""
+    torch._assert_async(ok.all(), f"lossfns: {message}")
 
 
 def check_tensor(x, name: str) -> None:
@@ -77,9 +103,12 @@ def check_finite(x: torch.Tensor, name: str) -> None:
     """Raise ValueError if ``x`` contains NaN or infinity."""
     if not x.is_floating_point() or x.numel() == 0:
         return
+    v = values(x)
+    if v is None:
+        return assert_traced(torch.isfinite(x), f"expected {name} to contain only finite numbers")
     # min and max are finite iff every entry is (NaN propagates); one pass, no temporary,
     # about 30x faster than torch.isfinite(x).all(), which allocates |x| and two masks.
-    lo, hi = torch.aminmax(x.detach())
+    lo, hi = torch.aminmax(v)
     if not (bool(torch.isfinite(lo)) and bool(torch.isfinite(hi))):
         raise ValueError(f"expected {name} to contain only finite numbers, got NaN or infinity")
 
@@ -95,7 +124,10 @@ def check_in_unit_interval(x: torch.Tensor, name: str, hint: str = LOGITS_HINT) 
     """
     if x.numel() == 0:
         return
-    lo, hi = torch.aminmax(x.detach())
+    v = values(x)
+    if v is None:
+        return assert_traced((x >= 0) & (x <= 1), f"expected {name} to be probabilities in [0, 1]")
+    lo, hi = torch.aminmax(v)
     if not (bool(lo >= 0) and bool(hi <= 1)):  # comparisons with NaN are False
         raise ValueError(
             f"expected {name} to be probabilities in [0, 1], got values in [{lo.item():g}, {hi.item():g}]"
@@ -106,16 +138,21 @@ def check_in_unit_interval(x: torch.Tensor, name: str, hint: str = LOGITS_HINT) 
 def check_class_indices(target: torch.Tensor, num_classes: int, ignore_index: int | None = None,
                         name: str = "target") -> None:
     """Raise ValueError if a class index lies outside [0, num_classes) (ignore_index excepted)."""
-    valid = (target >= 0) & (target < num_classes)
+    v = values(target)
+    if v is not None and v.numel():
+        lo, hi = torch.aminmax(v)  # one pass settles the common case: every index in range
+        if lo.item() >= 0 and hi.item() < num_classes:
+            return
+    t = target if v is None else v
+    valid = (t >= 0) & (t < num_classes)
     if ignore_index is not None:
-        valid |= target == ignore_index
+        valid |= t == ignore_index
+    expected = f"expected {name} class indices in [0, {num_classes - 1}]" + (
+        f" or ignore_index={ignore_index}" if ignore_index is not None else "")
+    if v is None:
+        return assert_traced(valid, expected)
     if not bool(valid.all()):
-        bad = target[~valid][0].item()
-        raise ValueError(
-            f"expected {name} class indices in [0, {num_classes - 1}]"
-            + (f" or ignore_index={ignore_index}" if ignore_index is not None else "")
-            + f", got {bad}"
-        )
+        raise ValueError(f"{expected}, got {t[~valid][0].item()}")
 
 
 def check_reduction(reduction, allowed: tuple[str, ...] = REDUCTIONS) -> None:
@@ -129,6 +166,10 @@ def check_sign_labels(x: torch.Tensor, name: str = "target") -> None:
     """Raise ValueError unless every entry of ``x`` is -1 or +1 (labels of the margin form y*z)."""
     if x.numel() == 0:
         return
+    v = values(x)
+    if v is None:
+        return assert_traced((x == 1) | (x == -1), f"expected {name} labels in {{-1, +1}}")
+    x = v
     bad = (x != 1) & (x != -1)  # NaN is "bad" too
     if bool(bad.any()):
         raise ValueError(
@@ -137,9 +178,12 @@ def check_sign_labels(x: torch.Tensor, name: str = "target") -> None:
         )
 
 
-def check_no_grad(x: torch.Tensor, name: str, what: str) -> None:
-    """Raise ValueError if ``x`` requires grad although ``what`` has no gradient with respect to it."""
-    if x.requires_grad and torch.is_grad_enabled():
+def check_no_grad(x: torch.Tensor | None, name: str, what: str) -> None:
+    """Raise ValueError if ``x`` requires grad although ``what`` has no gradient with respect to it.
+
+    torch would silently return no gradient (or raise deep inside autograd).
+    """
+    if x is not None and x.requires_grad and torch.is_grad_enabled():
         raise ValueError(
             f"expected {name} not to require grad ({what} is not differentiable with respect to "
             f"{name}), got {name}.requires_grad=True; pass {name}.detach()"

@@ -149,8 +149,8 @@ def test_multi_margin_weight_multiplies_after_the_power_and_mean_divides_by_n():
 
 def test_multi_margin_gradient_is_zero_at_the_kink_like_torch():
     x = torch.tensor([[2.0, 1.0, 0.0]], dtype=DT)  # margin - x_y + x_1 = 0 exactly
-    ours, ours_grad = value_and_grad(L.multi_margin_loss, x, torch.tensor([0]), reduction="sum")
-    ref, ref_grad = value_and_grad(F.multi_margin_loss, x, torch.tensor([0]), reduction="sum")
+    _ours, ours_grad = value_and_grad(L.multi_margin_loss, x, torch.tensor([0]), reduction="sum")
+    _ref, ref_grad = value_and_grad(F.multi_margin_loss, x, torch.tensor([0]), reduction="sum")
     torch.testing.assert_close(ours_grad, ref_grad)
     assert ours_grad.abs().sum() == 0
 
@@ -248,7 +248,8 @@ def test_multi_margin_p_other_than_1_or_2_raises(p):
 
 
 def test_multi_margin_input_of_wrong_rank_raises():
-    with pytest.raises(ValueError, match=r"input of shape \(N, C\) or \(C,\) with C >= 1, got \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"input of shape \(N, C\), \(C,\) or \(\) \(one class\) with C >= 1, "
+                                         r"got \(2, 3, 4\)"):
         L.multi_margin_loss(torch.zeros(2, 3, 4), torch.tensor([0, 1]))
 
 

@@ -1,0 +1,124 @@
+"""One ``torch.autograd.Function`` for every loss that is a sum of elementwise terms J(x_i, t_i).
+
+A ``Formula`` holds the term J and its partial derivatives, each a function of the whole input
+and target tensors written with differentiable tensor ops. ``elementwise_loss`` reduces J:
+
+``_Elementwise``'s backward multiplies the partial derivatives by the upstream gradient. Because
+they are differentiable, autograd differentiates the backward again (``create_graph=True``,
+Hessians); ``jvp`` gives forward-mode AD (``torch.func.jacfwd``) and ``generate_vmap_rule`` lets
+``torch.func.vmap`` batch it (see ``_function``). Large plain-eager inputs are processed chunk
+by chunk (see ``_chunked``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from ._chunked import chunkable, chunked_map, chunked_sum, in_place_ok
+from ._function import save_for_forward, without_jvp
+from ._reduction import reduce, reduce_grad
+
+
+@dataclass(frozen=True, eq=False)
+class Formula:
+    """An elementwise loss J(x, t) and its partial derivatives dJ/dx, dJ/dt.
+
+    With a tensor parameter q (``elementwise_loss(..., parameter=q)``, e.g. BCE's pos_weight) each
+    function takes (x, t, q). ``grad_target`` None means: J depends on x - t only, so dJ/dt = -dJ/dx. With
+    ``target_differentiable=False`` the target gets no gradient (labels, MAPE's denominator).
+    ``loss_sum_(out, scratch, x, t)`` and ``grad_input_(out, x, t)``, optional, are the fast
+    paths of ``loss`` and ``grad_input`` in plain eager mode (see ``_chunked``): the first returns
+    the sum of J over a chunk, computed in the buffers ``out`` and ``scratch`` (float32 for half
+    precision); the second writes dJ/dx into ``out``; both with ``out=`` and in-place ops.
+    ``scratch_is_grad_input`` says that ``loss_sum_`` leaves dJ/dx in ``scratch`` (Huber's
+    clamp): the forward then keeps it for the backward, which only scales it.
+    """
+
+    loss: Callable
+    grad_input: Callable
+    grad_target: Callable | None = None
+    target_differentiable: bool = True
+    grad_input_: Callable | None = None
+    loss_sum_: Callable | None = None
+    scratch_is_grad_input: bool = False
+
+    def partials(self, need_target: bool, *args):
+        grad_input = self.grad_input(*args)
+        if not need_target:
+            return grad_input, None
+        return grad_input, (-grad_input if self.grad_target is None else self.grad_target(*args))
+
+
+class _Elementwise(torch.autograd.Function):
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(input, target, parameter, formula, reduction, kept):
+        if (reduction != "none" and parameter is None and formula.loss_sum_ is not None
+                and chunkable(input, target)):
+            # kept: a list the forward may fill with dJ/dx, for a backward in plain eager mode
+            scratch = None
+            if kept is not None and input.dtype in (torch.float32, torch.float64):
+                scratch = torch.empty_like(input)
+                kept.append(scratch)
+            total = chunked_sum(formula.loss_sum_, input, target, scratch=scratch)
+            return (total if reduction == "sum" else total / input.numel()).to(input.dtype)
+        return reduce(formula.loss(*_arguments(input, target, parameter)), reduction)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, target, parameter, ctx.formula, ctx.reduction, ctx.kept = inputs
+        ctx.save_for_backward(input, target, parameter)
+        save_for_forward(ctx, input, target, parameter)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, target, parameter = ctx.saved_tensors
+        formula = ctx.formula
+        scale = reduce_grad(grad_output, ctx.reduction, input.numel())
+        need_target = ctx.needs_input_grad[1] and formula.target_differentiable
+        if not need_target and parameter is None and scale.dim() == 0 and chunkable(input, target):
+            if ctx.kept:  # dJ/dx written by the forward; used up here (a second backward recomputes)
+                return ctx.kept.pop().mul_(scale), None, None, None, None, None
+            if formula.grad_input_ is None:  # chunks: the temporaries of grad_input stay small
+                grad = chunked_map(lambda out, x, t: out.copy_(formula.grad_input(x, t)), scale, input, target,
+                                   whole=False)
+            else:
+                grad = chunked_map(formula.grad_input_, scale, input, target)
+            return grad, None, None, None, None, None
+        grad_input, grad_target = formula.partials(need_target, *_arguments(input, target, parameter))
+        grad_target = None if grad_target is None else grad_target * scale
+        return grad_input * scale, grad_target, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, input_tangent, target_tangent, *_):
+        input, target, parameter = ctx.saved_tensors
+        need_target = target_tangent is not None and ctx.formula.target_differentiable
+        grad_input, grad_target = ctx.formula.partials(need_target, *_arguments(input, target, parameter))
+        tangent = torch.zeros_like(input) if input_tangent is None else grad_input * input_tangent
+        if need_target:
+            tangent = tangent + grad_target * target_tangent
+        return reduce(tangent, ctx.reduction)
+
+
+_ElementwiseTraced = without_jvp(_Elementwise)
+
+
+def _arguments(input, target, parameter):
+    return (input, target) if parameter is None else (input, target, parameter)
+
+
+def elementwise_loss(input: torch.Tensor, target: torch.Tensor, formula: Formula, reduction: str,
+                     parameter: torch.Tensor | None = None) -> torch.Tensor:
+    """Reduce J(input, target) (or J(input, target, parameter)) with the derivatives of ``formula``.
+
+    ``parameter`` (broadcastable to ``input``) takes no gradient.
+    """
+    if torch.compiler.is_compiling():
+        return _ElementwiseTraced.apply(input, target, parameter, formula, reduction, None)
+    keep = (formula.scratch_is_grad_input and input.requires_grad and torch.is_grad_enabled()
+            and in_place_ok(grad_mode=True))
+    return _Elementwise.apply(input, target, parameter, formula, reduction, [] if keep else None)
