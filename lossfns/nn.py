@@ -146,7 +146,8 @@ class NLLLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
-    """KL divergence with torch's contract (input = log-probabilities); see :func:`lossfns.functional.kl_div`."""
+    """KL divergence with torch's contract (input = log-probabilities);
+    see :func:`lossfns.functional.kl_div`."""
 
     _function = staticmethod(F.kl_div)
     _reductions = ("none", "batchmean", "sum")  # 'mean' is not a KL divergence

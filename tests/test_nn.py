@@ -37,7 +37,8 @@ CASES = {
            lambda: (torch.randn(N, C, dtype=torch.float64).log_softmax(-1),
                     torch.randn(N, C, dtype=torch.float64).softmax(-1))),
     "soft_margin": (LN.SoftMarginLoss(), torch.nn.SoftMarginLoss(),
-                    lambda: (torch.randn(N, dtype=torch.float64), torch.randint(0, 2, (N,)).double() * 2 - 1)),
+                    lambda: (torch.randn(N, dtype=torch.float64),
+                             torch.randint(0, 2, (N,)).double() * 2 - 1)),
     "multi_margin": (LN.MultiMarginLoss(p=2, margin=0.5), torch.nn.MultiMarginLoss(p=2, margin=0.5),
                      logits_and_indices),
 }

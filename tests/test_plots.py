@@ -110,7 +110,8 @@ def test_plot_activation_comparison_rejects_bad_runs():
     with pytest.raises(ValueError, match="expected at least one run of model 'ReLU', got none"):
         plot_activation_comparison({"ReLU": []})
     short = History(train_loss=[1.0], train_accuracy=[0.5], val_loss=[1.0], val_accuracy=[0.5])
-    with pytest.raises(ValueError, match=r"expected every run to have the same number of epochs, got \[1, 3\]"):
+    with pytest.raises(ValueError,
+                       match=r"expected every run to have the same number of epochs, got \[1, 3\]"):
         plot_activation_comparison({"a": [HISTORY], "b": [short]})
     with pytest.raises(ValueError, match="expected runs with validation curves, got one without for 'a'"):
         plot_activation_comparison({"a": [History(train_loss=[1.0], train_accuracy=[0.5])]})

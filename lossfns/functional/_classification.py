@@ -325,7 +325,8 @@ def binary_cross_entropy_with_logits(input: torch.Tensor, target: torch.Tensor,
     check_same_shape(input, target)
     _check_probabilities(target, "target", TARGET_HINT)
     weight = _check_elementwise_weight(weight, "weight", input, "binary_cross_entropy_with_logits")
-    pos_weight = _check_elementwise_weight(pos_weight, "pos_weight", input, "binary_cross_entropy_with_logits")
+    pos_weight = _check_elementwise_weight(pos_weight, "pos_weight", input,
+                                           "binary_cross_entropy_with_logits")
     formula = BCE_WITH_LOGITS if pos_weight is None else BCE_WITH_POS_WEIGHT
     return _weighted_mean_over_n(input, target.to(input.dtype), weight, formula, reduction, pos_weight)
 

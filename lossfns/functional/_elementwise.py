@@ -84,8 +84,8 @@ class _Elementwise(torch.autograd.Function):
             if ctx.kept:  # dJ/dx written by the forward; used up here (a second backward recomputes)
                 return ctx.kept.pop().mul_(scale), None, None, None, None, None
             if formula.grad_input_ is None:  # chunks: the temporaries of grad_input stay small
-                grad = chunked_map(lambda out, x, t: out.copy_(formula.grad_input(x, t)), scale, input, target,
-                                   whole=False)
+                grad = chunked_map(lambda out, x, t: out.copy_(formula.grad_input(x, t)), scale, input,
+                                   target, whole=False)
             else:
                 grad = chunked_map(formula.grad_input_, scale, input, target)
             return grad, None, None, None, None, None

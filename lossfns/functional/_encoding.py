@@ -45,7 +45,8 @@ def one_hot(tensor: torch.Tensor, num_classes: int = -1) -> torch.Tensor:
     if num_classes < 1:
         raise ValueError(f"expected num_classes >= 1 or -1, got {num_classes}")
     if v is None:
-        assert_traced((tensor >= 0) & (tensor < num_classes), f"expected class indices in [0, {num_classes - 1}]")
+        assert_traced((tensor >= 0) & (tensor < num_classes),
+                      f"expected class indices in [0, {num_classes - 1}]")
     elif v.numel() and (int(v.min()) < 0 or int(v.max()) >= num_classes):
         raise ValueError(f"expected class indices in [0, {num_classes - 1}], "
                          f"got values in [{int(v.min())}, {int(v.max())}]")

@@ -232,7 +232,8 @@ class _MultiMargin(torch.autograd.Function):
     def backward(ctx, grad_output):
         input, index, class_weight = ctx.saved_tensors
         g = reduce_grad(grad_output, ctx.reduction, input.shape[0])
-        return _multi_margin_grad(input, index, class_weight, ctx.p, ctx.margin, g), None, None, None, None, None
+        return (_multi_margin_grad(input, index, class_weight, ctx.p, ctx.margin, g),
+                None, None, None, None, None)
 
     @staticmethod
     def jvp(ctx, input_tangent, *_):

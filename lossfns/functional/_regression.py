@@ -415,7 +415,8 @@ def poisson_nll_loss(input: torch.Tensor, target: torch.Tensor, log_input: bool 
     if not log_input:
         _check_at_least_zero(input, "expected rates >= 0 in input when log_input=False",
                              "; if input holds log-rates, pass log_input=True")
-    return elementwise_loss(input, target, _poisson_formula(bool(log_input), bool(full), float(eps)), reduction)
+    return elementwise_loss(input, target, _poisson_formula(bool(log_input), bool(full), float(eps)),
+                            reduction)
 
 
 def _check_at_least_zero(x, expected, hint=""):

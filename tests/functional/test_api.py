@@ -14,7 +14,8 @@ import lossfns.functional as L
 TWINS = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "kl_div",
          "l1_loss", "log_softmax", "mse_loss", "multi_margin_loss", "nll_loss", "poisson_nll_loss",
          "smooth_l1_loss", "soft_margin_loss", "softmax"]
-NO_TWIN = ["cross_entropy_dist", "entropy", "hinge_loss", "logistic_loss", "mape", "multi_hot", "smooth_labels"]
+NO_TWIN = ["cross_entropy_dist", "entropy", "hinge_loss", "logistic_loss", "mape", "multi_hot",
+           "smooth_labels"]
 LEFT_OUT = {"size_average", "reduce", "_stacklevel"}  # deprecated, or internal to torch
 # The only allowed differences: (function, parameter) -> (what differs, torch's, lossfns').
 ALLOWED = {

@@ -31,7 +31,8 @@ LOSSES = {  # name: (lossfns, torch, kind of target, options)
     "huber_loss": (L.huber_loss, F.huber_loss, "real", {"delta": 0.7}),
     "smooth_l1_loss": (L.smooth_l1_loss, F.smooth_l1_loss, "real", {"beta": 0.5}),
     "poisson_nll_loss": (L.poisson_nll_loss, F.poisson_nll_loss, "probabilities", {}),
-    "binary_cross_entropy_with_logits": (L.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits,
+    "binary_cross_entropy_with_logits": (L.binary_cross_entropy_with_logits,
+                                         F.binary_cross_entropy_with_logits,
                                          "probabilities", {}),
     "soft_margin_loss": (L.soft_margin_loss, F.soft_margin_loss, "labels", {}),
     "kl_div": (L.kl_div, F.kl_div, "log_probabilities", {}),
@@ -39,7 +40,8 @@ LOSSES = {  # name: (lossfns, torch, kind of target, options)
 
 
 @pytest.mark.parametrize(("reduction", "dtype"), [("mean", torch.float64), ("sum", torch.float32),
-                                                   ("mean", torch.bfloat16)], ids=["mean64", "sum32", "mean16"])
+                                                   ("mean", torch.bfloat16)],
+                         ids=["mean64", "sum32", "mean16"])
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_chunked_value_and_gradient_match_torch(name, reduction, dtype):
     ours, theirs, kind, options = LOSSES[name]

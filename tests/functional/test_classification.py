@@ -344,8 +344,10 @@ def test_cross_entropy_extreme_logits_finite_and_match_torch(dtype):
         ours = cross_entropy(x, target, w, reduction="none", **kw)
         grad, = torch.autograd.grad(ours.sum(), x)
         assert torch.isfinite(ours).all() and torch.isfinite(grad).all()
-        assert_matches_torch(lambda x, target=target, kw=kw: cross_entropy(x, target, w, reduction="none", **kw),
-                             lambda x, target=target, kw=kw: F.cross_entropy(x, target, w, reduction="none", **kw),
+        assert_matches_torch(lambda x, target=target, kw=kw:
+                                 cross_entropy(x, target, w, reduction="none", **kw),
+                             lambda x, target=target, kw=kw:
+                                 F.cross_entropy(x, target, w, reduction="none", **kw),
                              x)
 
 

@@ -74,8 +74,10 @@ def test_multi_margin_hessian_is_2_on_active_terms_for_p2_and_0_for_p1(p):
 
 EDGES = {
     "cross_entropy_large_logits": (lambda x: L.cross_entropy(x, torch.tensor([0, 1])),
-                                   torch.tensor([[30.0, -30.0, 0.0], [0.0, 25.0, -25.0]], dtype=torch.float64)),
-    "bce_near_0_and_1": (lambda p: L.binary_cross_entropy(p, torch.tensor([1.0, 0.0, 0.3], dtype=torch.float64)),
+                                   torch.tensor([[30.0, -30.0, 0.0], [0.0, 25.0, -25.0]],
+                                                dtype=torch.float64)),
+    "bce_near_0_and_1": (lambda p: L.binary_cross_entropy(p, torch.tensor([1.0, 0.0, 0.3],
+                                                                          dtype=torch.float64)),
                          torch.tensor([0.02, 0.98, 0.5], dtype=torch.float64)),
     "bce_logits_large": (lambda x: L.binary_cross_entropy_with_logits(x, torch.tensor([1.0, 0.0, 0.5],
                                                                                       dtype=torch.float64)),

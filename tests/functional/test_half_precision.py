@@ -30,7 +30,8 @@ ELEMENTWISE = {  # name: (lossfns, torch, arguments from (x, zeros, +-1 labels))
     "l1_loss": (L.l1_loss, F.l1_loss, lambda x, z, s: (x, z)),
     "huber_loss": (L.huber_loss, F.huber_loss, lambda x, z, s: (x, z)),
     "smooth_l1_loss": (L.smooth_l1_loss, F.smooth_l1_loss, lambda x, z, s: (x, z)),
-    "binary_cross_entropy_with_logits": (L.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits,
+    "binary_cross_entropy_with_logits": (L.binary_cross_entropy_with_logits,
+                                         F.binary_cross_entropy_with_logits,
                                          lambda x, z, s: (-x, (s + 1) / 2)),
     "soft_margin_loss": (L.soft_margin_loss, F.soft_margin_loss, lambda x, z, s: (x, s)),
     "poisson_nll_loss": (L.poisson_nll_loss, F.poisson_nll_loss, lambda x, z, s: (x / 4, (s + 1) * 2)),
@@ -56,7 +57,8 @@ def test_float16_soft_margin_loss_is_finite_where_torchs_overflows():
     # torch computes log(1 + exp(-y x)) in float16: exp overflows for margins y x < -11.
     x, y = torch.tensor([-12.0, 3.0], dtype=torch.float16), torch.tensor([1.0, 1.0], dtype=torch.float16)
     assert torch.isinf(F.soft_margin_loss(x, y))
-    assert_close(L.soft_margin_loss(x, y).double(), F.soft_margin_loss(x.double(), y.double()), rtol=1e-3, atol=0)
+    assert_close(L.soft_margin_loss(x, y).double(), F.soft_margin_loss(x.double(), y.double()),
+                 rtol=1e-3, atol=0)
 
 
 @pytest.mark.parametrize("dtype", HALF, ids=str)

@@ -248,8 +248,8 @@ def test_multi_margin_p_other_than_1_or_2_raises(p):
 
 
 def test_multi_margin_input_of_wrong_rank_raises():
-    with pytest.raises(ValueError, match=r"input of shape \(N, C\), \(C,\) or \(\) \(one class\) with C >= 1, "
-                                         r"got \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"input of shape \(N, C\), \(C,\) or \(\) \(one class\) "
+                                         r"with C >= 1, got \(2, 3, 4\)"):
         L.multi_margin_loss(torch.zeros(2, 3, 4), torch.tensor([0, 1]))
 
 

@@ -73,7 +73,8 @@ def test_jacobian_of_unreduced_loss_matches_reference(case, transform):
 
 
 @pytest.mark.parametrize("case", [BY_NAME[n] for n in ("mse_loss", "huber_loss", "cross_entropy",
-                                                       "binary_cross_entropy_with_logits", "kl_div")], ids=str)
+                                                       "binary_cross_entropy_with_logits", "kl_div")],
+                         ids=str)
 def test_func_hessian_matches_reference(case):
     args = case.make(torch.float64, 8)
 
@@ -162,7 +163,8 @@ def test_compile_fullgraph_of_every_loss_equals_eager_values_and_gradients(fresh
         assert_close(got, expected, msg=lambda m, case=case: f"{case}: {m}")
         e_leaves, c_leaves = ([a[i] for i in case.differentiable] for a in (e_args, c_args))
         # The compiled outputs share one backward graph: keep it for the next loss.
-        assert_close(torch.autograd.grad(got, c_leaves, retain_graph=True), torch.autograd.grad(expected, e_leaves),
+        assert_close(torch.autograd.grad(got, c_leaves, retain_graph=True),
+                     torch.autograd.grad(expected, e_leaves),
                      msg=lambda m, case=case: f"{case} gradient: {m}")
 
 
@@ -208,7 +210,8 @@ def test_one_hot_and_smooth_labels_under_vmap_jacrev_and_compile(fresh_dynamo):
     # smooth_labels is linear in probability targets: its Jacobian is (1 - eps) times the identity.
     jacobian = torch.func.jacrev(lambda t: L.smooth_labels(t, 0.1))(probs)
     assert_close(jacobian, 0.9 * torch.eye(4, dtype=torch.float64).reshape(2, 2, 2, 2))
-    compiled = torch.compile(lambda t: L.smooth_labels(t, 0.1, num_classes=3), fullgraph=True, backend="eager")
+    compiled = torch.compile(lambda t: L.smooth_labels(t, 0.1, num_classes=3), fullgraph=True,
+                             backend="eager")
     assert_close(compiled(y), L.smooth_labels(y, 0.1, num_classes=3))
 
 
