@@ -89,11 +89,12 @@ def write_zip(path: Path, members: dict[str, bytes], *, raw_names: dict[str, byt
               extras: dict[str, bytes] | None = None) -> Path:
     """A zip of ``members``; ``raw_names`` stores some names as raw bytes without the UTF-8 flag (as Info-ZIP
     on Linux writes UTF-8, or Windows writes CP437), ``extras`` adds extra fields to some members."""
+    import hashlib
     import zipfile
 
-    raw_names = raw_names or {}
-    placeholders = {name: f"~{index:0{len(raw) - 1}d}".encode()[:len(raw)] for index, (name, raw)
-                    in enumerate(raw_names.items())}
+    raw_names = raw_names or {}  # an ASCII stand-in of the same length, swapped for the raw bytes afterwards
+    placeholders = {name: (hashlib.sha256(name.encode()).hexdigest() * 8)[:len(raw)].encode()
+                    for name, raw in raw_names.items()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, data in members.items():
             info = zipfile.ZipInfo(placeholders[name].decode() if name in placeholders else name,

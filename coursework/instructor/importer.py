@@ -294,6 +294,7 @@ def _one_per_student(candidates: list[Candidate]) -> dict[tuple[str, str], tuple
 def _place(course: Course, candidate: Candidate, entry, ledger: Ledger, due: datetime | None) -> Entry:
     assignment, student = candidate.assignment, candidate.person.student_id
     timestamp, note = _submission_time(course, candidate, due)
+    timestamp = timestamp.astimezone(UTC) if timestamp else None
     name = course.notebook_name(assignment)
     renamed = "" if candidate.file_name == name else f"renamed: {candidate.file_name}"
     target = course.submitted / student / assignment / name
