@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 from ..chapters import Chapter
-from .roster import read_csv
+from .csvfile import read_csv
 
 STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"  # as Canvas writes it

@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .roster import read_csv
+from .csvfile import read_csv
 
-# Column names as Moodle writes them in English and in Spanish (the course's two languages).
+# Column names as Moodle writes them in English and in Spanish (language packs en, es: mod/assign's
+# recordid, lastmodifiedsubmission, lastmodifiedgrade; core's grade). The full name is always the second
+# column, and the email address is found by its values, whatever the site calls it.
 IDENTIFIER = ("Identifier", "Identificador")
-FULL_NAME = ("Full name", "Nombre completo")
-EMAIL = ("Email address", "Dirección de correo", "Dirección Email", "Correo electrónico")
 GRADE = ("Grade", "Calificación")
 MAXIMUM = ("Maximum Grade", "Calificación máxima")
 SUBMITTED = ("Last modified (submission)", "Última modificación (entrega)")
@@ -58,8 +58,11 @@ class Worksheet:
         if not rows:
             raise ValueError(f"expected Moodle's grading worksheet (a CSV), got an empty file: {path}")
         sheet = cls([h.strip() for h in rows[0]], rows[1:])
-        for names in (IDENTIFIER, FULL_NAME, GRADE, GRADED):
+        for names in (IDENTIFIER, GRADE, GRADED):
             sheet.column(names)  # fails early, naming the columns expected
+        if sheet.column(IDENTIFIER) != 0:
+            raise ValueError("expected Moodle's grading worksheet, whose first column is the Identifier, "
+                             f"got the columns {', '.join(sheet.header)}")
         return sheet
 
     def column(self, names: tuple[str, ...], required: bool = True) -> int | None:
@@ -73,8 +76,7 @@ class Worksheet:
 
     def participants(self) -> dict[str, dict[str, str]]:
         """``{participant id: {'name', 'email', 'submitted'}}``; the id as in Moodle's download."""
-        at = {"name": self.column(FULL_NAME), "email": self.column(EMAIL, False),
-              "submitted": self.column(SUBMITTED, False)}
+        at = {"name": 1, "email": self.email_column(), "submitted": self.column(SUBMITTED, False)}
         result = {}
         for row in self.rows:
             participant = participant_id(row[self.column(IDENTIFIER)])
@@ -82,6 +84,14 @@ class Worksheet:
                 result[participant] = {k: (row[i].strip() if i is not None and i < len(row) else "")
                                        for k, i in at.items()}
         return result
+
+    def email_column(self) -> int | None:
+        """The column whose values are email addresses (Moodle names it in the site's language)."""
+        for index in range(len(self.header)):
+            values = [row[index] for row in self.rows if index < len(row) and row[index].strip()]
+            if values and sum("@" in value for value in values) * 2 > len(values):
+                return index
+        return None
 
     def maximum(self) -> float | None:
         """The assignment's maximum grade, as the worksheet states it (the same on every row)."""

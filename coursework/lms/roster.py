@@ -20,11 +20,11 @@ sections but never changes an id once given (``identity`` explains the rule).
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from . import identity
+from . import identity, moodle
+from .csvfile import read_csv
 
 ROSTER_FILE = Path("lms") / "roster.csv"
 CANVAS_TEST_STUDENT = "Student, Test"
@@ -161,8 +161,8 @@ def read_class_list(path: str | Path) -> tuple[str, list[Person]]:
     header = [h.strip() for h in rows[0]]
     if len(header) > 3 and header[0].startswith("Student") and header[1] == "ID":
         return "canvas", _canvas_people(header, rows[1:])
-    if header[:2] in (["Identifier", "Full name"], ["Identificador", "Nombre completo"]):
-        return "moodle", _moodle_people(header, rows[1:])
+    if header[0] in moodle.IDENTIFIER:
+        return "moodle", _moodle_people(moodle.Worksheet(header, rows[1:]))
     lowered = [h.lower() for h in header]
     if "name" in lowered and ({"email", "lms_user_id", "institutional_id"} & set(lowered)):
         return "csv", _plain_people(lowered, rows[1:])
@@ -170,16 +170,6 @@ def read_class_list(path: str | Path) -> tuple[str, list[Person]]:
                      "...), a Moodle grading worksheet (Identifier, Full name, Email address, ...) or a CSV "
                      "with the columns name, email, lms_user_id[, institutional_id, section]; got "
                      f"{', '.join(header[:8])} in {path}")
-
-
-def read_csv(path: str | Path) -> list[list[str]]:
-    """All rows of a CSV written by an LMS or a spreadsheet (UTF-8, with or without a byte-order mark;
-    comma or semicolon separated, as Canvas and Moodle accept)."""
-    text = Path(path).read_text(encoding="utf-8-sig")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            if any(cell.strip() for cell in row)]
 
 
 def _column(header: list[str], *names: str) -> int | None:
@@ -205,13 +195,12 @@ def _canvas_people(header: list[str], rows: list[list[str]]) -> list[Person]:
     return people
 
 
-def _moodle_people(header: list[str], rows: list[list[str]]) -> list[Person]:
-    email = _column(header, "Email address", "Dirección de correo", "Dirección Email",
-                    "Correo electrónico")
-    number = _column(header, "ID number", "Número de ID")
-    username = _column(header, "Username", "Nombre de usuario")
+def _moodle_people(sheet: moodle.Worksheet) -> list[Person]:
+    email = sheet.email_column()
+    number = _column(sheet.header, "ID number", "Número de ID")
+    username = _column(sheet.header, "Username", "Nombre de usuario")
     return [Person("", row[1].strip(), email=_cell(row, email), institutional_id=_cell(row, number),
-                   login_id=_cell(row, username)) for row in rows if len(row) > 1 and row[0].strip()]
+                   login_id=_cell(row, username)) for row in sheet.rows if len(row) > 1 and row[0].strip()]
 
 
 def _plain_people(lowered: list[str], rows: list[list[str]]) -> list[Person]:
