@@ -1,9 +1,11 @@
 """Autograde one shard of the class on one machine; merge the shards into the gradebook.
 
-``autograde ASSIGNMENT --shard I/N`` (I = 0 … N-1, as Slurm's array index or
-Kubernetes' JOB_COMPLETION_INDEX count) grades the students whose id hashes to
-I (SHA-256 of the id, modulo N: the same split on every machine, whatever order
-the files are listed in). A shard never writes the course's gradebook: it grades
+``autograde ASSIGNMENT --shard I/N`` (I = 0 … N-1) grades the students whose
+id hashes to I (SHA-256 of the id, modulo N: the same split on every machine,
+whatever order the files are listed in). ``--shard auto/N`` takes I from the
+scheduler: Kubernetes' JOB_COMPLETION_INDEX (an Indexed Job), or Slurm's
+SLURM_ARRAY_TASK_ID counted from SLURM_ARRAY_TASK_MIN (a job array); N may
+be ``auto`` too under Slurm (SLURM_ARRAY_TASK_COUNT). A shard never writes the course's gradebook: it grades
 into shards/<assignment>/<I>-of-<N>/, holding a copy of the gradebook taken
 when it started and the autograded notebooks, and writes result.json last, as
 its completion mark. The course folder must be shared by all machines (NFS, a
@@ -23,7 +25,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -44,12 +45,20 @@ class Shard:
     count: int
 
     @classmethod
-    def parse(cls, text: str) -> Shard:
-        """``'3/8'`` -> Shard(3, 8); ValueError for anything but I/N with 0 <= I < N."""
-        found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
-        if not found or not 0 <= int(found[1]) < int(found[2]):
-            raise ValueError(f"expected --shard I/N with 0 <= I < N (e.g. 0/8 … 7/8), got {text!r}")
-        return cls(int(found[1]), int(found[2]))
+    def parse(cls, text: str, environ=os.environ) -> Shard:
+        """``'3/8'`` -> Shard(3, 8); ``'auto/8'`` reads I from the scheduler's environment.
+        ValueError for anything but I/N with 0 <= I < N."""
+        index, _, count = (text or "").strip().partition("/")
+        if index == "auto":
+            index = environ.get("JOB_COMPLETION_INDEX") or str(
+                int(environ.get("SLURM_ARRAY_TASK_ID", "-1")) - int(environ.get("SLURM_ARRAY_TASK_MIN", "0")))
+        if count == "auto":
+            count = environ.get("SLURM_ARRAY_TASK_COUNT", "")
+        if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
+            raise ValueError(f"expected --shard I/N with 0 <= I < N (e.g. 0/8 … 7/8, or auto/8 in a "
+                             f"Kubernetes Indexed Job or a Slurm array), got {text!r} (I = {index or '?'}, "
+                             f"N = {count or '?'})")
+        return cls(int(index), int(count))
 
     def owns(self, student: str) -> bool:
         return int(hashlib.sha256(student.encode()).hexdigest(), 16) % self.count == self.index
