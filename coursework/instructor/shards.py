@@ -152,7 +152,9 @@ def merge(course: Course, assignment: str) -> MergeReport:
                             course.autograded / student / assignment)
             merged.append(student)
         failed.update(result["failed"])
-        (folder / RESULT).replace(folder / MERGED)
+        (folder / RESULT).replace(folder / MERGED)  # kept as the record; the copies are not needed any more
+        (folder / "gradebook.db").unlink()
+        shutil.rmtree(folder / "autograded", ignore_errors=True)
     not_graded = sorted(set(course.submissions(assignment)) - set(owner))
     return MergeReport(assignment, sorted(merged), failed, kept, to_review, not_graded)
 
