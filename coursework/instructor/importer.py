@@ -18,6 +18,7 @@ date given (``--due``) a late file is recorded as submitted just after it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -124,7 +125,7 @@ def import_download(course: Course, source: str | Path, *, target: str | None = 
             report.entries.append(_hold(course, member, entry(member, HELD, sender=sender, note=person)))
             continue
         candidates.append(Candidate(member, sender, person, assignment))
-    ledger = Ledger(course.root)
+    due_of = functools.cache(lambda assignment: due or due_date(course, assignment))  # one read each
     for chosen, others in _one_per_student(candidates).values():
         for other in others:
             report.entries.append(_hold(course, other.member, entry(
@@ -138,13 +139,13 @@ def import_download(course: Course, source: str | Path, *, target: str | None = 
                      f"is named {course.notebook_name(chosen.assignment)}: keep one in the LMS (or in the "
                      "folder) and import again")))
             continue
-        report.entries.append(_place(course, chosen, entry, ledger, due))
+        report.entries.append(_place(course, chosen, entry, due_of))
     if chapter is not None and roster:
         handed_in = {e.student_id for e in report.entries if e.action in (PLACED, REPLACED, UNCHANGED)}
         handed_in |= {s for a in chapter.assignments if a in course.assignments
                       for s in course.submissions(a)}
         report.missing = [p for p in roster if p.student_id not in handed_in]
-    ledger.record(report.entries)
+    Ledger(course.root).record(report.entries)
     return report
 
 
@@ -165,6 +166,8 @@ def due_date(course: Course, assignment: str) -> datetime | None:
     """nbgrader's due date of ``assignment`` (UTC), if it has one."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    if course.db_url.startswith("sqlite:///") and not Path(course.db_url[len("sqlite:///"):]).is_file():
+        return None  # no gradebook yet (nothing released): no due date, and none is created just to ask
     with Gradebook(course.db_url, course.api.coursedir.course_id) as gradebook:
         try:
             found = gradebook.find_assignment(assignment).duedate
@@ -253,7 +256,7 @@ def _moodle_person(course: Course, roster: Roster, sender: senders.Sender, chapt
                 f"first (`make roster FROM=<the assignment's grading worksheet> CHAPTER={chapter.id}`)")
     worksheet = worksheet_path(course, chapter)
     if worksheet.is_file():
-        row = moodle.Worksheet.read(worksheet).participants().get(sender.key)
+        row = _participants(worksheet).get(sender.key)
         if row and row["email"] and roster.find(row["email"]):
             return roster.find(row["email"])
     named = roster.by_name(sender.name)
@@ -263,6 +266,16 @@ def _moodle_person(course: Course, roster: Roster, sender: senders.Sender, chapt
     return (f"{sender}: the name {why} in the class list, and chapter {chapter.id}'s grading worksheet "
             f"{'does not list this participant' if worksheet.is_file() else 'was not imported'} "
             f"(`make roster FROM=<worksheet> CHAPTER={chapter.id}`)")
+
+
+def _participants(worksheet: Path) -> dict[str, dict[str, str]]:
+    """The worksheet's participants, read once per version of the file (an import asks for each file)."""
+    return _participants_of(str(worksheet), worksheet.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _participants_of(path: str, _version: int) -> dict[str, dict[str, str]]:
+    return moodle.Worksheet.read(path).participants()
 
 
 def worksheet_path(course: Course, chapter: Chapter) -> Path:
@@ -291,8 +304,9 @@ def _one_per_student(candidates: list[Candidate]) -> dict[tuple[str, str], tuple
     return chosen
 
 
-def _place(course: Course, candidate: Candidate, entry, ledger: Ledger, due: datetime | None) -> Entry:
+def _place(course: Course, candidate: Candidate, entry, due_of) -> Entry:
     assignment, student = candidate.assignment, candidate.person.student_id
+    due = due_of(candidate.assignment)
     timestamp, note = _submission_time(course, candidate, due)
     timestamp = timestamp.astimezone(UTC) if timestamp else None
     name = course.notebook_name(assignment)
@@ -332,9 +346,8 @@ def _submission_time(course: Course, candidate: Candidate,
                      due: datetime | None) -> tuple[datetime | None, str]:
     """When the LMS says the student submitted, and how that is known."""
     chapter, _ = parse_assignment(candidate.assignment)
-    due = due or due_date(course, candidate.assignment)
     if candidate.sender.layout == senders.MOODLE and worksheet_path(course, chapter).is_file():
-        row = moodle.Worksheet.read(worksheet_path(course, chapter)).participants().get(candidate.sender.key)
+        row = _participants(worksheet_path(course, chapter)).get(candidate.sender.key)
         when = moodle.submission_time(row["submitted"]) if row else None
         if when is not None:
             return when, ""

@@ -58,6 +58,7 @@ class Roster:
 
     def __init__(self, people: list[Person] | None = None):
         self.people: dict[str, Person] = {p.student_id: p for p in people or []}
+        self._index: dict[str, dict[str, list[str]]] | None = None  # key -> student ids, built on first use
 
     def __len__(self) -> int:
         return len(self.people)
@@ -88,24 +89,35 @@ class Roster:
     def find(self, key: str) -> Person | None:
         """The student whose nbgrader id, institutional id, login, LMS user id or email is ``key``
         (compared without case or accents)."""
-        wanted = identity.fold(key)
-        if not wanted:
-            return None
-        for person in self.people.values():
-            keys = (person.student_id, person.institutional_id, person.login_id, person.lms_user_id,
-                    person.email)
-            if wanted in {identity.fold(v) for v in keys if v}:
-                return person
-        return None
+        found = self._lookup("any", identity.fold(key))
+        return found[0] if found else None
 
     def by_lms_user(self, lms_user_id: str) -> Person | None:
-        return next((p for p in self.people.values() if p.lms_user_id and p.lms_user_id == lms_user_id), None)
+        found = self._lookup("lms_user_id", lms_user_id.strip())
+        return found[0] if found else None
 
     def by_name(self, name: str) -> list[Person]:
         """Everyone whose name (or sortable name) is ``name`` without case, accents or punctuation."""
-        wanted = identity.fold(name).replace(" ", "")  # Canvas writes "garcíaana" for "García, Ana"
-        return [p for p in self.people.values()
-                if wanted in {identity.fold(n).replace(" ", "") for n in (p.name, p.sortable_name) if n}]
+        return self._lookup("name", _squeezed(name))  # Canvas writes "garcíaana" for "García, Ana"
+
+    def _lookup(self, kind: str, key: str) -> list[Person]:
+        if self._index is None:
+            self._index = {"any": {}, "lms_user_id": {}, "name": {}}
+            for person in self:
+                self._add_to_index(person)
+        ids = dict.fromkeys(self._index[kind].get(key, [])) if key else {}
+        return [self.people[i] for i in ids if i in self.people]
+
+    def _add_to_index(self, person: Person) -> None:
+        if self._index is None:
+            return  # built from scratch on the next lookup
+        keys = (person.student_id, person.institutional_id, person.login_id, person.lms_user_id, person.email)
+        for value in {identity.fold(v) for v in keys if v}:
+            self._index["any"].setdefault(value, []).append(person.student_id)
+        if person.lms_user_id:
+            self._index["lms_user_id"].setdefault(person.lms_user_id, []).append(person.student_id)
+        for value in {_squeezed(n) for n in (person.name, person.sortable_name) if n}:
+            self._index["name"].setdefault(value, []).append(person.student_id)
 
     def merge(self, incoming: list[Person]) -> list[str]:
         """Add or update ``incoming`` people (their student_id is ignored: ids are kept or given here).
@@ -117,6 +129,7 @@ class Roster:
             known = self._same_person(person)
             if known is not None:
                 self.people[known.student_id] = _updated(known, person)
+                self._add_to_index(self.people[known.student_id])
                 continue
             try:
                 new_id = identity.student_id(institutional_id=person.institutional_id,
@@ -131,18 +144,23 @@ class Roster:
                                 f"({other.email or other.lms_user_id}); the two rows disagree (row skipped)")
                 continue
             self.people[new_id] = replace(person, student_id=new_id)
+            self._add_to_index(self.people[new_id])
+        self._index = None  # rebuilt without the keys of the values that changed
         return problems
 
     def _same_person(self, person: Person) -> Person | None:
-        for known in self.people.values():
-            if person.lms_user_id and known.lms_user_id == person.lms_user_id:
-                return known
-            if person.institutional_id and identity.fold(known.institutional_id) == identity.fold(
-                    person.institutional_id):
-                return known
-            if person.email and identity.fold(known.email) == identity.fold(person.email):
-                return known
+        """The known student with the same LMS user id, institutional id or email."""
+        if person.lms_user_id and self.by_lms_user(person.lms_user_id):
+            return self.by_lms_user(person.lms_user_id)
+        for value, field in ((person.institutional_id, "institutional_id"), (person.email, "email")):
+            for known in self._lookup("any", identity.fold(value)) if value else []:
+                if identity.fold(getattr(known, field)) == identity.fold(value):
+                    return known
         return None
+
+
+def _squeezed(name: str) -> str:
+    return identity.fold(name).replace(" ", "")
 
 
 def _updated(known: Person, new: Person) -> Person:
