@@ -75,8 +75,9 @@ def autograde(course: Course, assignment: str, *, workers: int = 2, force: bool 
         course = ShardCourse(course.root, assignment, shard)
         course.start()
     unreadable = pregrade(course, assignment, todo, workers)
+    manual = manual_grades.snapshot(course, assignment, todo, graded_before)
     for student in progress(todo, f"gradebook {assignment}"):
-        before = manual_grades.snapshot(course, assignment, student, graded_before)
+        before = manual.get(student, [])
         result = course.api.autograde(assignment, student, force=True, create=True)
         if result["success"]:
             report.graded.append(student)

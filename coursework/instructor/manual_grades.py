@@ -33,21 +33,31 @@ class ManualGrade:
     answer: str  # digest of what the grade judged (its answer cell, or all answer cells for a test cell)
 
 
-def snapshot(course: Course, assignment: str, student: str, autograded: Path) -> list[ManualGrade]:
-    """The manual grades of a student's submission, with the answers they graded in ``autograded``
-    (the autograded/ folder of the last grading; read before a regrade)."""
+def snapshot(course: Course, assignment: str, students: list[str],
+             autograded: Path) -> dict[str, list[ManualGrade]]:
+    """The manual grades of the students' submissions, with the answers they graded in ``autograded``
+    (the autograded/ folder of the last grading), read in one go before a regrade."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    wanted = set(students)
+    found: dict[str, list[ManualGrade]] = {}
     with Gradebook(course.db_url, course.api.coursedir.course_id) as gradebook:
         try:
-            submission = gradebook.find_submission(assignment, student)
+            submissions = gradebook.find_assignment(assignment).submissions
         except MissingEntry:
-            return []
-        return [ManualGrade(notebook.name, grade.name, grade.manual_score, grade.needs_manual_grade,
-                            answer_digest(autograded / student / assignment / f"{notebook.name}.ipynb",
-                                          grade.name))
-                for notebook in submission.notebooks for grade in notebook.grades
-                if grade.manual_score is not None]
+            return found
+        for submission in submissions:
+            student = submission.student.id
+            if student not in wanted:
+                continue
+            grades = [ManualGrade(notebook.name, grade.name, grade.manual_score, grade.needs_manual_grade,
+                                  answer_digest(autograded / student / assignment / f"{notebook.name}.ipynb",
+                                                grade.name))
+                      for notebook in submission.notebooks for grade in notebook.grades
+                      if grade.manual_score is not None]
+            if grades:
+                found[student] = grades
+    return found
 
 
 def restore(course: Course, assignment: str, student: str, before: list[ManualGrade]) -> tuple[int, int]:
@@ -59,6 +69,8 @@ def restore(course: Course, assignment: str, student: str, before: list[ManualGr
     from nbgrader.api import Gradebook
 
     kept = to_review = 0
+    if not before:
+        return kept, to_review
     with Gradebook(course.db_url, course.api.coursedir.course_id) as gradebook:
         for old in before:
             grade = gradebook.find_grade(old.grade_id, old.notebook, assignment, student)
