@@ -143,18 +143,25 @@ def merge(course: Course, assignment: str) -> MergeReport:
                                   f"{owner.get(student, 'another shard')} and {shard.name}: grade the shards "
                                   "again")
             owner[student] = shard.name
+    from nbgrader.api import Gradebook
+
     merged, failed, kept, to_review = [], {}, 0, 0
-    for folder, result in results:
-        for student in result["graded"] + list(result["failed"]):
-            k, r = copy_submission(folder / "gradebook.db", course, assignment, student)
+    course_id = course.api.coursedir.course_id
+    with Gradebook(course.db_url, course_id) as main:  # one session for the whole merge
+        for folder, result in results:
+            students = result["graded"] + list(result["failed"])
+            with Gradebook(f"sqlite:///{folder / 'gradebook.db'}", course_id) as shard:
+                k, r = copy_submissions(shard, main, assignment, students)
+            main.db.commit()
             kept, to_review = kept + k, to_review + r
-            _move_notebooks(folder / "autograded" / student / assignment,
-                            course.autograded / student / assignment)
-            merged.append(student)
-        failed.update(result["failed"])
-        (folder / RESULT).replace(folder / MERGED)  # kept as the record; the copies are not needed any more
-        (folder / "gradebook.db").unlink()
-        shutil.rmtree(folder / "autograded", ignore_errors=True)
+            for student in students:
+                _move_notebooks(folder / "autograded" / student / assignment,
+                                course.autograded / student / assignment)
+            merged += students
+            failed.update(result["failed"])
+            (folder / RESULT).replace(folder / MERGED)  # kept as the record; the copies are no longer needed
+            (folder / "gradebook.db").unlink()
+            shutil.rmtree(folder / "autograded", ignore_errors=True)
     not_graded = sorted(set(course.submissions(assignment)) - set(owner))
     return MergeReport(assignment, sorted(merged), failed, kept, to_review, not_graded)
 
@@ -186,39 +193,42 @@ def _finished_shards(course: Course, assignment: str) -> list[tuple[Path, dict]]
     return results
 
 
-def copy_submission(shard_db: Path, course: Course, assignment: str, student: str) -> tuple[int, int]:
-    """Copy one student's autograde results from a shard's gradebook into the course's.
+def copy_submissions(shard, main, assignment: str, students: list[str]) -> tuple[int, int]:
+    """Copy the students' autograde results from a shard's gradebook into the course's (both open).
 
     The shard graded on a copy of the gradebook and kept manual grades by the regrade rule; if a grade
     was changed by hand in the course's gradebook since the copy was taken, the course's stays.
     Returns ``(manual grades kept, manual grades to review)``.
     """
-    from nbgrader.api import Gradebook
-
     kept = to_review = 0
-    course_id = course.api.coursedir.course_id
-    with Gradebook(f"sqlite:///{shard_db}", course_id) as shard, Gradebook(course.db_url, course_id) as main:
-        source = shard.find_submission(assignment, student)
-        person = source.student
-        main.update_or_create_student(student, first_name=person.first_name, last_name=person.last_name,
-                                      email=person.email, lms_user_id=person.lms_user_id)
-        target = main.update_or_create_submission(assignment, student, timestamp=source.timestamp)
+    sources = {s.student.id: s for s in shard.find_assignment(assignment).submissions}
+    targets = {s.student.id: s for s in main.find_assignment(assignment).submissions}
+    known = {s.id for s in main.students}
+    for student in students:
+        source = sources[student]
+        if student not in known:
+            person = source.student
+            main.update_or_create_student(student, first_name=person.first_name, last_name=person.last_name,
+                                          email=person.email, lms_user_id=person.lms_user_id)
+        target = targets.get(student) or main.add_submission(assignment, student)
+        target.timestamp = source.timestamp
+        into = {n.name: n for n in target.notebooks}
         for notebook in source.notebooks:
-            into = next(n for n in target.notebooks if n.name == notebook.name)
-            into.late_submission_penalty = notebook.late_submission_penalty
+            mine = into[notebook.name]
+            mine.late_submission_penalty = notebook.late_submission_penalty
+            grades = {g.name: g for g in mine.grades}
             for grade in notebook.grades:
-                mine = main.find_grade(grade.name, notebook.name, assignment, student)
-                mine.auto_score = grade.auto_score
-                if mine.manual_score == grade.manual_score:
-                    mine.needs_manual_grade = grade.needs_manual_grade
+                copy = grades[grade.name]
+                copy.auto_score = grade.auto_score
+                if copy.manual_score == grade.manual_score:
+                    copy.needs_manual_grade = grade.needs_manual_grade
                 if grade.manual_score is not None and grade.needs_manual_grade:
                     to_review += 1
                 elif grade.manual_score is not None:
                     kept += 1
+            comments = {c.name: c for c in mine.comments}
             for comment in notebook.comments:
-                mine = main.find_comment(comment.name, notebook.name, assignment, student)
-                mine.auto_comment = comment.auto_comment
-        main.db.commit()
+                comments[comment.name].auto_comment = comment.auto_comment
     return kept, to_review
 
 
