@@ -198,38 +198,76 @@ def copy_submissions(shard, main, assignment: str, students: list[str]) -> tuple
 
     The shard graded on a copy of the gradebook and kept manual grades by the regrade rule; if a grade
     was changed by hand in the course's gradebook since the copy was taken, the course's stays.
-    Returns ``(manual grades kept, manual grades to review)``.
+    Each side is read in a few queries for all students (a query per grade made the merge as slow as
+    grading). Returns ``(manual grades kept, manual grades to review)``.
     """
-    kept = to_review = 0
-    sources = {s.student.id: s for s in shard.find_assignment(assignment).submissions}
-    targets = {s.student.id: s for s in main.find_assignment(assignment).submissions}
+    theirs = _results(shard, assignment)
     known = {s.id for s in main.students}
-    for student in students:
-        source = sources[student]
+    for student in set(students) - set(_results(main, assignment)["submission"]):
         if student not in known:
-            person = source.student
+            person = theirs["submission"][student].student
             main.update_or_create_student(student, first_name=person.first_name, last_name=person.last_name,
                                           email=person.email, lms_user_id=person.lms_user_id)
-        target = targets.get(student) or main.add_submission(assignment, student)
-        target.timestamp = source.timestamp
-        into = {n.name: n for n in target.notebooks}
-        for notebook in source.notebooks:
-            mine = into[notebook.name]
-            mine.late_submission_penalty = notebook.late_submission_penalty
-            grades = {g.name: g for g in mine.grades}
-            for grade in notebook.grades:
-                copy = grades[grade.name]
-                copy.auto_score = grade.auto_score
-                if copy.manual_score == grade.manual_score:
-                    copy.needs_manual_grade = grade.needs_manual_grade
-                if grade.manual_score is not None and grade.needs_manual_grade:
-                    to_review += 1
-                elif grade.manual_score is not None:
-                    kept += 1
-            comments = {c.name: c for c in mine.comments}
-            for comment in notebook.comments:
-                comments[comment.name].auto_comment = comment.auto_comment
+        main.add_submission(assignment, student)  # graded for the first time: its rows, empty
+    mine = _results(main, assignment)
+    wanted = set(students)
+    kept = to_review = 0
+    for student in students:
+        mine["submission"][student].timestamp = theirs["submission"][student].timestamp
+    for key, notebook in theirs["notebook"].items():
+        if key[0] in wanted:
+            mine["notebook"][key].late_submission_penalty = notebook.late_submission_penalty
+    for key, grade in theirs["grade"].items():
+        if key[0] not in wanted:
+            continue
+        copy = mine["grade"][key]
+        copy.auto_score = grade.auto_score
+        if copy.manual_score == grade.manual_score:
+            copy.needs_manual_grade = grade.needs_manual_grade
+        if grade.manual_score is not None and grade.needs_manual_grade:
+            to_review += 1
+        elif grade.manual_score is not None:
+            kept += 1
+    for key, comment in theirs["comment"].items():
+        if key[0] in wanted:
+            mine["comment"][key].auto_comment = comment.auto_comment
     return kept, to_review
+
+
+def _results(gradebook, assignment: str) -> dict[str, dict]:
+    """Every submission of ``assignment`` and its notebooks, grades and comments, keyed by
+    (student[, notebook[, cell]]), in four queries."""
+    from nbgrader.api import (
+        Assignment,
+        BaseCell,
+        Comment,
+        Grade,
+        Notebook,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
+
+    db = gradebook.db
+    submissions = (db.query(SubmittedAssignment)
+                   .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                   .filter(Assignment.name == assignment))
+    notebooks = (db.query(SubmittedNotebook, SubmittedAssignment.student_id, Notebook.name)
+                 .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                 .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                 .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                 .filter(Assignment.name == assignment))
+    result = {"submission": {s.student_id: s for s in submissions},
+              "notebook": {(student, name): n for n, student, name in notebooks}}
+    for kind, table in (("grade", Grade), ("comment", Comment)):
+        rows = (db.query(table, SubmittedAssignment.student_id, Notebook.name, BaseCell.name)
+                .join(SubmittedNotebook, table.notebook_id == SubmittedNotebook.id)
+                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                .join(BaseCell, table.cell_id == BaseCell.id)
+                .filter(Assignment.name == assignment))
+        result[kind] = {(student, notebook, cell): row for row, student, notebook, cell in rows}
+    return result
 
 
 def _move_notebooks(source: Path, target: Path) -> None:
