@@ -202,13 +202,8 @@ def copy_submissions(shard, main, assignment: str, students: list[str]) -> tuple
     grading). Returns ``(manual grades kept, manual grades to review)``.
     """
     theirs = _results(shard, assignment)
-    known = {s.id for s in main.students}
-    for student in set(students) - set(_results(main, assignment)["submission"]):
-        if student not in known:
-            person = theirs["submission"][student].student
-            main.update_or_create_student(student, first_name=person.first_name, last_name=person.last_name,
-                                          email=person.email, lms_user_id=person.lms_user_id)
-        main.add_submission(assignment, student)  # graded for the first time: its rows, empty
+    new = sorted(set(students) - set(_results(main, assignment)["submission"]))
+    _insert_new(main, theirs, new)  # graded for the first time: the shard's rows, as they are
     mine = _results(main, assignment)
     wanted = set(students)
     kept = to_review = 0
@@ -232,6 +227,34 @@ def copy_submissions(shard, main, assignment: str, students: list[str]) -> tuple
         if key[0] in wanted:
             mine["comment"][key].auto_comment = comment.auto_comment
     return kept, to_review
+
+
+def _insert_new(main, theirs: dict[str, dict], students: list[str]) -> None:
+    """Add the shard's rows of students the course's gradebook has no submission of (same ids: the
+    shard's gradebook started as a copy, so the assignment, notebooks and cells are the same rows)."""
+    from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
+
+    wanted = set(students)
+    known = {s.id for s in main.students}
+    rows = []
+    for student in students:
+        source = theirs["submission"][student]
+        if student not in known:
+            person = source.student
+            rows.append(Student(id=student, first_name=person.first_name, last_name=person.last_name,
+                                email=person.email, lms_user_id=person.lms_user_id))
+        rows.append(SubmittedAssignment(id=source.id, assignment_id=source.assignment_id, student_id=student,
+                                        timestamp=source.timestamp, extension=source.extension))
+    columns = {"notebook": (SubmittedNotebook, ("id", "assignment_id", "notebook_id", "flagged",
+                                                "late_submission_penalty")),
+               "grade": (Grade, ("id", "notebook_id", "cell_id", "auto_score", "manual_score", "extra_credit",
+                                 "needs_manual_grade")),
+               "comment": (Comment, ("id", "notebook_id", "cell_id", "auto_comment", "manual_comment"))}
+    for kind, (table, names) in columns.items():
+        rows += [table(**{name: getattr(row, name) for name in names})
+                 for key, row in theirs[kind].items() if key[0] in wanted]
+    main.db.add_all(rows)
+    main.db.flush()
 
 
 def _results(gradebook, assignment: str) -> dict[str, dict]:
