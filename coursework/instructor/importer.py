@@ -4,7 +4,7 @@ The download is a zip or a folder, as Moodle or Canvas give it, or a plain
 folder of files named by student id (``coursework.lms.senders`` tells who sent
 each file). The student comes from the LMS's naming and the class list
 (``make roster``); the assignment from the notebook's own metadata, so a renamed
-file ("entrega_cap2.ipynb", "Copy of ch2-es.ipynb") is accepted when it is the
+file ("entrega_cap2.ipynb", "Copy of <assignment>.ipynb") is accepted when it is the
 only notebook that student sent for the chapter. Nothing is lost: a file that
 cannot be placed is kept in lms/held/ and listed with the reason, a replaced
 submission is kept in collect_archive/, and every outcome is recorded in

@@ -3,7 +3,7 @@
 Moodle's "Download all submissions" (mod/assign/classes/downloader.php):
 
 - with "Download submissions in folders" (the default since Moodle 3.1), one
-  folder per student and plugin: ``Ana García_1234_assignsubmission_file/ch2-es.ipynb``
+  folder per student and plugin: ``Ana García_1234_assignsubmission_file/<file name>``
   (Moodle 3.1 to 4.0 end the folder name with ``_``);
 - without it, flat names: ``Ana García_1234_assignsubmission_file_ch2-es.ipynb``.
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Autograde ASSIGNMENT as SHARDS array tasks, then merge when all of them succeeded:
-#   deploy/slurm/submit.sh ch2-es 8
+#   deploy/slurm/submit.sh <assignment id> 8     (the ids: python -m coursework.chapters)
 # Run from the course's root on the cluster's shared filesystem.
 set -euo pipefail
 ASSIGNMENT="${1:?usage: deploy/slurm/submit.sh ASSIGNMENT SHARDS}"

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import yaml
 
+from coursework.chapters import CHAPTERS
 from coursework.instructor.cli import parser
 from coursework.instructor.shards import Shard
 
 ROOT = Path(__file__).resolve().parents[3]
+ASSIGNMENT = CHAPTERS[0].assignment("es")
 DEPLOY = ROOT / "deploy"
 RECORD_ARGS = "import json, sys\nopen(sys.argv[1], 'a').write(json.dumps(sys.argv[2:]) + '\\n')\n"
 
@@ -29,6 +31,12 @@ RECORD_ARGS = "import json, sys\nopen(sys.argv[1], 'a').write(json.dumps(sys.arg
 def accepted(argv: list[str]):
     """The CLI's parse of ``argv`` (argparse exits on anything it does not accept)."""
     return parser().parse_args(argv)
+
+
+def expanded(container: dict) -> list[str]:
+    """The container's args with $(VAR) replaced by its env values, as Kubernetes does."""
+    env = {item["name"]: item["value"] for item in container.get("env", [])}
+    return [re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], arg) for arg in container["args"]]
 
 
 def test_the_containerfile_copies_what_exists_installs_bubblewrap_and_runs_the_cli():
@@ -42,7 +50,7 @@ def test_the_containerfile_copies_what_exists_installs_bubblewrap_and_runs_the_c
     assert "bubblewrap" in text and "-r requirements.txt -c constraints.txt" in text
     entrypoint = json.loads(dict(instructions)["ENTRYPOINT"])
     assert entrypoint == ["python", "-m", "coursework.instructor", "--course", "/course"]
-    assert accepted(entrypoint[3:] + ["autograde", "ch1-es", "--shard", "0/4"]).shard == "0/4"
+    assert accepted(entrypoint[3:] + ["autograde", ASSIGNMENT, "--shard", "0/4"]).shard == "0/4"
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".venv", "submitted", "gradebook.db", ".instructor_seed"} <= set(ignored)
 
@@ -52,7 +60,7 @@ def test_the_slurm_scripts_are_valid_bash_and_give_the_cli_what_it_accepts(tmp_p
         assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0, script.name
     calls, recorder = tmp_path / "calls.jsonl", tmp_path / "grader.py"  # a grader that records its arguments
     recorder.write_text(RECORD_ARGS)
-    env = {**os.environ, "ASSIGNMENT": "ch1-es", "SLURM_SUBMIT_DIR": str(tmp_path),
+    env = {**os.environ, "ASSIGNMENT": ASSIGNMENT, "SLURM_SUBMIT_DIR": str(tmp_path),
            "SLURM_CPUS_PER_TASK": "4", "SLURM_ARRAY_TASK_COUNT": "8",
            "GRADER": f"{sys.executable} {recorder} {calls}"}
     for script in ("autograde.sbatch", "merge.sbatch"):
@@ -60,20 +68,21 @@ def test_the_slurm_scripts_are_valid_bash_and_give_the_cli_what_it_accepts(tmp_p
     autograde, merge = [json.loads(line) for line in calls.read_text().splitlines()]
     assert autograde[:2] == merge[:2] == ["-m", "coursework.instructor"]
     args = accepted(autograde[2:])
-    assert (args.course, args.command, args.assignments) == (str(tmp_path), "autograde", ["ch1-es"])
+    assert (args.course, args.command, args.assignments) == (str(tmp_path), "autograde", [ASSIGNMENT])
     assert args.workers == 4
     assert Shard.parse(args.shard, {"SLURM_ARRAY_TASK_ID": "3"}) == Shard(3, 8)
-    assert accepted(merge[2:]).assignments == ["ch1-es"]
+    assert accepted(merge[2:]).assignments == [ASSIGNMENT]
     # submit.sh: the array of N tasks, then the merge after all of them succeeded.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "sbatch").write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'sbatch.log'}\necho 4242\n")
     (bin_dir / "sbatch").chmod(0o755)
     path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
-    subprocess.run(["bash", str(DEPLOY / "slurm" / "submit.sh"), "ch1-es", "8"], cwd=tmp_path, check=True,
+    subprocess.run(["bash", str(DEPLOY / "slurm" / "submit.sh"), ASSIGNMENT, "8"], cwd=tmp_path, check=True,
                    env={**os.environ, "PATH": path}, capture_output=True)
     array, then = (tmp_path / "sbatch.log").read_text().splitlines()
-    assert "--array=0-7" in array and "ASSIGNMENT=ch1-es" in array and array.endswith("autograde.sbatch")
+    assert "--array=0-7" in array and f"ASSIGNMENT={ASSIGNMENT}" in array
+    assert array.endswith("autograde.sbatch")
     assert "--dependency=afterok:4242" in then and then.endswith("merge.sbatch")
 
 
@@ -82,13 +91,13 @@ def test_the_kubernetes_jobs_parse_and_shard_by_completion_index():
     merge = yaml.safe_load((DEPLOY / "kubernetes" / "merge-job.yaml").read_text(encoding="utf-8"))
     assert grade["kind"] == merge["kind"] == "Job" and grade["spec"]["completionMode"] == "Indexed"
     container = grade["spec"]["template"]["spec"]["containers"][0]
-    args = accepted(["--course", "/course", *container["args"]])
+    args = accepted(["--course", "/course", *expanded(container)])
     count = grade["spec"]["completions"]
     assert args.command == "autograde" and args.shard == f"auto/{count}"
     indexes = {Shard.parse(args.shard, {"JOB_COMPLETION_INDEX": str(i)}).index for i in range(count)}
     assert indexes == set(range(count))
     merger = merge["spec"]["template"]["spec"]["containers"][0]
-    assert accepted(["--course", "/course", *merger["args"]]).assignments == args.assignments
+    assert accepted(["--course", "/course", *expanded(merger)]).assignments == args.assignments
     assert merger["image"] == container["image"]
     for job in (grade, merge):
         spec = job["spec"]["template"]["spec"]

@@ -12,8 +12,6 @@ from coursework import limits
 from coursework.lms import download
 from coursework.lms.download import DownloadError, read_download
 
-NAME = "Núñez Óscar_7_assignsubmission_file/ch2-es.ipynb"
-
 
 def by_path(members):
     return {m.path: m for m in members}
@@ -49,12 +47,12 @@ def test_paths_that_point_outside_are_refused_and_nothing_is_written(tmp_path):
     archive = tmp_path / "hostile.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
         for name in ("../../evil.ipynb", "/etc/evil.ipynb", "C:/evil.ipynb", "ok/../../evil2.ipynb",
-                     "..\\..\\evil3.ipynb", "fine/ch1-es.ipynb"):
+                     "..\\..\\evil3.ipynb", "fine/notebook.ipynb"):
             bundle.writestr(name, b"{}")
     before = set(os.listdir(tmp_path))
     members = by_path(read_download(archive))
     assert set(os.listdir(tmp_path)) == before  # nothing extracted anywhere
-    assert members["fine/ch1-es.ipynb"].data == b"{}"
+    assert members["fine/notebook.ipynb"].data == b"{}"
     refused = [m for m in members.values() if m.data is None]
     assert len(refused) == 5
     assert all("outside the download" in m.problem for m in refused)
@@ -96,13 +94,13 @@ def test_too_many_files_and_non_notebooks(tmp_path, monkeypatch):
 def test_a_folder_download_skips_links_and_hidden_files(tmp_path):
     folder = tmp_path / "download"
     (folder / "Ana_1_assignsubmission_file").mkdir(parents=True)
-    (folder / "Ana_1_assignsubmission_file" / "ch1-es.ipynb").write_bytes(b"{}")
+    (folder / "Ana_1_assignsubmission_file" / "notebook.ipynb").write_bytes(b"{}")
     (folder / ".DS_Store").write_bytes(b"x")
     secret = tmp_path / "secret.ipynb"
     secret.write_text("{}")
     (folder / "link.ipynb").symlink_to(secret)
     members = by_path(read_download(folder))
-    assert set(members) == {"Ana_1_assignsubmission_file/ch1-es.ipynb", "link.ipynb"}
+    assert set(members) == {"Ana_1_assignsubmission_file/notebook.ipynb", "link.ipynb"}
     assert members["link.ipynb"].data is None and "symbolic link" in members["link.ipynb"].problem
 
 

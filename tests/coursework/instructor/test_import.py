@@ -31,6 +31,8 @@ from coursework.lms.ledger import HELD, NOT_READ, PLACED, REPLACED, Ledger
 
 CHAPTER, OTHER = CHAPTERS[1], CHAPTERS[0]
 ES, EN = CHAPTER.assignment("es"), CHAPTER.assignment("en")
+NB_ES, NB_EN = CHAPTER.notebook("es"), CHAPTER.notebook("en")
+RENAMED_ES, RENAMED_EN = f"{ES} (1).ipynb", f"{EN} (1).ipynb"  # as a browser renames a second download
 ROSTER = [["name", "email", "lms_user_id", "institutional_id", "section"],
           ["Ana García", "ana@uni.mx", "4001", "A0001", "1"],
           ["Luis Pérez", "luis@uni.mx", "4002", "A0002", "1"],
@@ -125,19 +127,19 @@ def test_a_moodle_download_in_folders_places_every_honest_notebook_and_reports_t
 
 def test_a_moodle_download_without_folders_and_names_matched_without_a_worksheet(course, tmp_path):
     archive = write_zip(tmp_path / "flat.zip", {
-        moodle_path("ana garcia", 7, "ch2-es (1).ipynb", folders=False): notebook(course, ES),
-        moodle_path("Desconocida", 8, "ch2-es.ipynb", folders=False): notebook(course, ES)})
+        moodle_path("ana garcia", 7, RENAMED_ES, folders=False): notebook(course, ES),
+        moodle_path("Desconocida", 8, NB_ES, folders=False): notebook(course, ES)})
     import_download(course, archive, target=ES)
     got = fates(course)
-    assert got[moodle_path("ana garcia", 7, "ch2-es (1).ipynb", folders=False)] == (PLACED, "a0001", ES)
-    assert got[moodle_path("Desconocida", 8, "ch2-es.ipynb", folders=False)][0] == HELD
+    assert got[moodle_path("ana garcia", 7, RENAMED_ES, folders=False)] == (PLACED, "a0001", ES)
+    assert got[moodle_path("Desconocida", 8, NB_ES, folders=False)][0] == HELD
 
 
 def test_a_canvas_download_keeps_user_and_file_ids_and_the_late_marker(course, tmp_path, capsys):
     files = {canvas_name("García, Ana", 4001, 9001, "entrega_cap2.ipynb"): notebook(course, ES),
-             canvas_name("Pérez, Luis", 4002, 9002, "ch2-en (1).ipynb", late=True): notebook(course, EN),
-             canvas_name("Stranger, A", 5555, 9003, "ch2-es.ipynb"): notebook(course, ES),
-             "anon_x7Kq2_9004_ch2-es.ipynb": notebook(course, ES)}
+             canvas_name("Pérez, Luis", 4002, 9002, RENAMED_EN, late=True): notebook(course, EN),
+             canvas_name("Stranger, A", 5555, 9003, NB_ES): notebook(course, ES),
+             f"anon_x7Kq2_9004_{NB_ES}": notebook(course, ES)}
     archive = write_zip(tmp_path / "canvas.zip", files)
     assert main(["--course", str(course.root), "import", str(archive), "--assignment", CHAPTER.id,
                  "--due", "2026-03-01T23:59:00-06:00"]) == 0
@@ -146,26 +148,26 @@ def test_a_canvas_download_keeps_user_and_file_ids_and_the_late_marker(course, t
     ana = entries[canvas_name("García, Ana", 4001, 9001, "entrega_cap2.ipynb")]
     assert (ana.action, ana.student_id, ana.assignment, ana.lms_key, ana.file_id, ana.late) == (
         PLACED, "a0001", ES, "4001", "9001", "")
-    luis = entries[canvas_name("Pérez, Luis", 4002, 9002, "ch2-en (1).ipynb", late=True)]
+    luis = entries[canvas_name("Pérez, Luis", 4002, 9002, RENAMED_EN, late=True)]
     assert (luis.student_id, luis.assignment, luis.late, luis.timestamp) == (
         "a0002", EN, "yes", "2026-03-02T05:59:01+00:00")  # Canvas gives no time: just after the due date
     stamp = submitted(course, "a0002", EN).with_name("timestamp.txt")
     assert stamp.read_text().startswith("2026-03-02 05:59:01")
-    assert entries[canvas_name("Stranger, A", 5555, 9003, "ch2-es.ipynb")].action == HELD
-    assert "anonymous grading" in entries["anon_x7Kq2_9004_ch2-es.ipynb"].note
+    assert entries[canvas_name("Stranger, A", 5555, 9003, NB_ES)].action == HELD
+    assert "anonymous grading" in entries[f"anon_x7Kq2_9004_{NB_ES}"].note
 
 
 def test_a_plain_folder_normalises_case_and_refuses_names_without_an_id(course, tmp_path):
     folder = tmp_path / "downloads"
     folder.mkdir()
     (folder / f"A0001_{CHAPTER.notebook('es')}").write_bytes(notebook(course, ES, "upper"))
-    (folder / "ch2-es (1).ipynb").write_bytes(notebook(course, ES))
-    (folder / "Copy of ch2-es.ipynb").write_bytes(notebook(course, ES))
+    (folder / RENAMED_ES).write_bytes(notebook(course, ES))
+    (folder / f"Copy of {NB_ES}").write_bytes(notebook(course, ES))
     (folder / "Lab_2.ipynb").write_bytes(notebook(course, ES))  # "Lab" is no student of the class list
     import_download(course, folder)
     got = fates(course)
     assert got[f"A0001_{CHAPTER.notebook('es')}"] == (PLACED, "a0001", ES)
-    assert {got[name][0] for name in ("ch2-es (1).ipynb", "Copy of ch2-es.ipynb", "Lab_2.ipynb")} == {HELD}
+    assert {got[name][0] for name in (RENAMED_ES, f"Copy of {NB_ES}", "Lab_2.ipynb")} == {HELD}
     (folder / f"a0001_{CHAPTER.notebook('es')}").write_bytes(notebook(course, ES, "lower"))
     (folder / f"A0001_{CHAPTER.notebook('es')}").unlink()
     import_download(course, folder)  # the same student in lower case: a newer copy replaces the older one

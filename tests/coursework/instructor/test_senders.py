@@ -21,7 +21,7 @@ def test_moodle_names_with_and_without_folders(path):
 def test_moodle_writes_underscores_in_names_as_spaces_and_other_plugins_are_not_files():
     assert senders.moodle(moodle_path("Mary_Ann Lee", 7, "x.ipynb")).name == "Mary Ann Lee"
     assert "onlinetext" in senders.moodle("Ana_12_assignsubmission_onlinetext/onlinetext.html")
-    assert "not named like Moodle" in senders.moodle("ch2-es.ipynb")
+    assert "not named like Moodle" in senders.moodle("notebook.ipynb")
 
 
 def test_canvas_names_carry_user_file_ids_and_the_late_marker():
@@ -31,15 +31,15 @@ def test_canvas_names_carry_user_file_ids_and_the_late_marker():
     on_time = senders.canvas(canvas_name("Lee, Ann", 12, 34, "Lab_2_final.ipynb"))
     assert (on_time.key, on_time.file_id, on_time.late) == ("12", "34", False)
     assert on_time.original == "Lab_2_final.ipynb"
-    assert "anonymous grading" in senders.canvas("anon_x7Kq2_LATE_5678_ch2-es.ipynb")
-    assert "not named like Canvas" in senders.canvas("ch2-es (1).ipynb")
+    assert "anonymous grading" in senders.canvas("anon_x7Kq2_LATE_5678_notebook.ipynb")
+    assert "not named like Canvas" in senders.canvas("notebook (1).ipynb")
 
 
 def test_plain_names_by_student_id_or_folder():
-    assert senders.plain("A0001_ch2-es.ipynb") == Sender(PLAIN, "A0001", original="ch2-es.ipynb")
-    assert senders.plain("a0002/Copy of ch2-es.ipynb") == Sender(PLAIN, "a0002",
-                                                                 original="Copy of ch2-es.ipynb")
-    for renamed in ("ch2-es (1).ipynb", "Copy of ch2-es.ipynb"):
+    assert senders.plain("A0001_notebook.ipynb") == Sender(PLAIN, "A0001", original="notebook.ipynb")
+    assert senders.plain("a0002/Copy of notebook.ipynb") == Sender(PLAIN, "a0002",
+                                                                 original="Copy of notebook.ipynb")
+    for renamed in ("notebook (1).ipynb", "Copy of notebook.ipynb"):
         assert "does not start with a student id" in senders.plain(renamed)
 
 
@@ -47,7 +47,7 @@ def test_the_layout_is_what_most_paths_follow():
     moodle = [moodle_path("Ana", 1, "a.ipynb"), "Ana_1_assignsubmission_onlinetext/onlinetext.html"]
     assert senders.detect(moodle) == MOODLE
     assert senders.detect([canvas_name("Lee, Ann", 1, 2, "a.ipynb"), "readme.txt"]) == CANVAS
-    assert senders.detect(["a0001_ch1.ipynb", "a0002_ch1.ipynb"]) == PLAIN
+    assert senders.detect(["a0001_notebook.ipynb", "a0002_notebook.ipynb"]) == PLAIN
 
 
 def test_student_ids_are_ascii_lower_case_and_prefer_the_institutional_id():
