@@ -144,11 +144,12 @@ def build(course):
 
 
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory, worker_id):
+def graded(tmp_path_factory, request):
     """(course folder, expected scores), built once for all xdist workers."""
     put_venv_on_path()
     base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if worker_id != "master" else base) / "lms-workflow"
+    worker = hasattr(request.config, "workerinput")  # an xdist worker: the run's folder is the parent
+    shared = (base.parent if worker else base) / "lms-workflow"
     with FileLock(f"{shared}.lock"):
         if not (shared / "expected.json").is_file():
             shared.mkdir(exist_ok=True)
