@@ -15,7 +15,8 @@ PIP_ARGS ?=
 export KERAS_BACKEND := torch
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup book serve test bench clean release collect autograde feedback formgrader export report
+.PHONY: help setup book serve test bench clean release roster import collect autograde merge feedback \
+        similarity formgrader export report
 
 help:
 	@echo "make book   build the site into _build/html"
@@ -23,13 +24,19 @@ help:
 	@echo "make serve  serve the built site on http://localhost:8000"
 	@echo "make bench  compare lossfns with torch (time and memory)"
 	@echo "Instructors (see the README):"
-	@echo "make release                    student notebooks in exercises/ from solutions/"
-	@echo "make collect FROM=<folder|zip>  place downloaded submissions in submitted/"
-	@echo "make autograde                  grade every submission (sandboxed, in parallel)"
-	@echo "make feedback                   HTML feedback per student in feedback/"
-	@echo "make formgrader                 JupyterLab for grading the written answers (formgrader)"
-	@echo "make export                     grades.csv (one row per student and chapter)"
-	@echo "make report                     score histograms in reports/grades.png"
+	@echo "make release                         student notebooks in exercises/ from solutions/"
+	@echo "make roster FROM=<csv> [CHAPTER=<chapter>]  class list from Canvas or Moodle (a Moodle"
+	@echo "                                     grading worksheet per chapter)"
+	@echo "make import FROM=<zip> ASSIGNMENT=<chapter> [DUE=<ISO date>]  an LMS download into submitted/"
+	@echo "make autograde                       grade every submission (sandboxed, in parallel)"
+	@echo "     [ASSIGNMENT=<assignment>] [FORCE=1] [STUDENT=<id>] [SHARD=<i>/<n>]"
+	@echo "make merge ASSIGNMENT=<assignment>   combine the shards of an autograde"
+	@echo "make feedback                        HTML feedback per student in feedback/"
+	@echo "make formgrader                      JupyterLab for grading the written answers (formgrader)"
+	@echo "make similarity [CHAPTER=<chapter>]  hints of copying in reports/similarity-<chapter>.html"
+	@echo "make export [LMS=moodle|canvas] [MISSING=zero] [PARTS=1]"
+	@echo "                                     grades and feedback packages for the LMS in exports/"
+	@echo "make report                          score histograms in reports/grades.png"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -65,13 +72,22 @@ INSTRUCTOR := $(PY) -m coursework.instructor
 release: $(STAMP)
 	$(INSTRUCTOR) release $(ASSIGNMENT)
 
-collect: $(STAMP)
-	@test -n "$(FROM)" || { echo "Usage: make collect FROM=<folder or .zip of submissions>"; exit 1; }
-	$(INSTRUCTOR) collect "$(FROM)"
+roster: $(STAMP)
+	@test -n "$(FROM)" || { echo "Usage: make roster FROM=<class list CSV> [CHAPTER=<its chapter>]"; exit 1; }
+	$(INSTRUCTOR) roster "$(FROM)" $(if $(CHAPTER),--chapter $(CHAPTER))
+
+import collect: $(STAMP)
+	@test -n "$(FROM)" || { echo "Usage: make import FROM=<LMS download> ASSIGNMENT=<chapter>"; exit 1; }
+	$(INSTRUCTOR) import "$(FROM)" $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(DUE),--due $(DUE)) \
+	  $(if $(LAYOUT),--layout $(LAYOUT))
 
 autograde: $(STAMP)
 	@scripts/ensure-debs.sh bubblewrap
-	$(INSTRUCTOR) autograde $(ASSIGNMENT) $(if $(FORCE),--force)
+	$(INSTRUCTOR) autograde $(ASSIGNMENT) $(if $(FORCE),--force) $(if $(STUDENT),--student $(STUDENT)) \
+	  $(if $(SHARD),--shard $(SHARD)) $(if $(WORKERS),--workers $(WORKERS))
+
+merge: $(STAMP)
+	$(INSTRUCTOR) merge $(ASSIGNMENT)
 
 feedback: $(STAMP)
 	$(INSTRUCTOR) feedback $(ASSIGNMENT)
@@ -79,8 +95,13 @@ feedback: $(STAMP)
 formgrader: $(STAMP)
 	$(INSTRUCTOR) formgrader
 
+similarity: $(STAMP)
+	$(INSTRUCTOR) similarity $(CHAPTER)
+
+# The LMS feedback packages typeset their formulas in headless Chromium.
 export: $(STAMP)
-	$(INSTRUCTOR) export
+	@[ "$(LMS)" = none ] || scripts/ensure-debs.sh chromium
+	$(INSTRUCTOR) export $(if $(LMS),--lms $(LMS)) $(if $(MISSING),--missing $(MISSING)) $(if $(PARTS),--parts)
 
 report: $(STAMP)
 	$(INSTRUCTOR) report

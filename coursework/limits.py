@@ -38,6 +38,24 @@ Per notebook and for the grader:
 - ``NOTEBOOK_FILE_BYTES``: a submitted file larger than this is not read at all
   when submissions are collected (a notebook of this course is far smaller; a
   zip bomb is not).
+
+Reading an LMS download (``coursework.lms.download``: a zip or a folder that
+comes from outside, so it is read like untrusted input and never extracted):
+
+- ``DOWNLOAD_FILES``: files in one download. A course of 2,000 students who
+  each send a notebook and a few other files stays well below; a zip of
+  millions of empty entries (a cheap way to exhaust memory and time) does not.
+- ``DOWNLOAD_BYTES``: notebook bytes read from one download in all (after
+  decompression). 2,000 notebooks of this course weigh about 0.1 GB; the limit
+  leaves room for notebooks with large outputs and stops a zip bomb of many
+  members each under ``NOTEBOOK_FILE_BYTES``.
+- ``COMPRESSION_RATIO``: a member that claims to expand more than this many
+  times is not read. Notebooks (JSON) compress 3 to 20 times; zip bombs claim
+  1,000 times and more. Reads are bounded by ``NOTEBOOK_FILE_BYTES`` anyway, in
+  case the sizes a zip declares are false.
+- ``HELD_FILES``: notebooks of one import kept aside in lms/held/ because no
+  roster student matches them (so nothing is dropped); beyond it they are listed
+  but not copied, so a hostile download cannot fill the disk.
 """
 
 MiB = 2**20
@@ -55,3 +73,8 @@ GRACE_SECONDS = 60.0
 REPLY_BYTES = 256 * MiB
 START_SECONDS = 120.0
 NOTEBOOK_FILE_BYTES = 50 * MiB
+
+DOWNLOAD_FILES = 20_000
+DOWNLOAD_BYTES = 2 * 2**30
+COMPRESSION_RATIO = 200
+HELD_FILES = 2_000

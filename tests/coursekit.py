@@ -80,3 +80,95 @@ def scores(course: Path, assignment: str) -> dict[str, dict[str, float]]:
             result[submission.student.id] = {g.name: g.score
                                              for nb in submission.notebooks for g in nb.grades}
     return result
+
+
+# LMS downloads and exports, built the way Moodle and Canvas name things (see coursework.lms.senders,
+# coursework.lms.moodle, coursework.lms.canvas for the sources of each format).
+
+def write_zip(path: Path, members: dict[str, bytes], *, raw_names: dict[str, bytes] | None = None,
+              extras: dict[str, bytes] | None = None) -> Path:
+    """A zip of ``members``; ``raw_names`` stores some names as raw bytes without the UTF-8 flag (as Info-ZIP
+    on Linux writes UTF-8, or Windows writes CP437), ``extras`` adds extra fields to some members."""
+    import hashlib
+    import zipfile
+
+    raw_names = raw_names or {}  # an ASCII stand-in of the same length, swapped for the raw bytes afterwards
+    placeholders = {name: (hashlib.sha256(name.encode()).hexdigest() * 8)[:len(raw)].encode()
+                    for name, raw in raw_names.items()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(placeholders[name].decode() if name in placeholders else name,
+                                   date_time=(2026, 3, 2, 10, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.extra = (extras or {}).get(name, b"")
+            bundle.writestr(info, data)
+    if placeholders:
+        content = path.read_bytes()
+        for name, placeholder in placeholders.items():
+            assert content.count(placeholder) == 2, "placeholder must be unique"  # local and central headers
+            content = content.replace(placeholder, raw_names[name])
+        path.write_bytes(content)
+    return path
+
+
+def unicode_path_field(raw: bytes, name: str) -> bytes:
+    """Info-ZIP's Unicode Path extra field (0x7075) for a member stored under ``raw``."""
+    import struct
+    import zlib
+
+    body = b"\x01" + struct.pack("<I", zlib.crc32(raw)) + name.encode("utf-8")
+    return struct.pack("<HH", 0x7075, len(body)) + body
+
+
+def moodle_path(full_name: str, participant: int, file_name: str, *, folders: bool = True,
+                trailing: bool = False) -> str:
+    """A file's path in Moodle's "Download all submissions": a folder per student (Moodle >= 4.1; with
+    ``trailing`` the 3.1-4.0 form ending in '_'), or flat names without "Download submissions in folders"."""
+    prefix = f"{full_name.replace('_', ' ')}_{participant}_assignsubmission_file"
+    if folders:
+        return f"{prefix}{'_' if trailing else ''}/{file_name}"
+    return f"{prefix}_{file_name}"
+
+
+def canvas_name(sortable_name: str, user_id: int, file_id: int, original: str, *, late: bool = False) -> str:
+    """A file's name in Canvas's "Download Submissions" (lib/content_zipper.rb)."""
+    import re
+
+    name = re.sub(r"[^\w]", "", sortable_name.lower())
+    return "_".join([name, *(["LATE"] if late else []), str(user_id), str(file_id), original])
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        csv.writer(stream).writerows(rows)
+    return path
+
+
+MOODLE_WORKSHEET_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+                           "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+                           "Feedback comments"]
+
+
+def moodle_worksheet(path: Path, rows: list[tuple[int, str, str, str]], maximum: float) -> Path:
+    """A grading worksheet as Moodle writes it: (participant, full name, email, last modified submission)."""
+    return write_csv(path, [MOODLE_WORKSHEET_HEADER] + [
+        [f"Participant {participant}", name, email, "Submitted for grading" if when else "No submission", "",
+         f"{maximum:.2f}", "Yes", when or "-", "-", ""] for participant, name, email, when in rows])
+
+
+def canvas_gradebook_export(path: Path, students: list[tuple[str, int, str, str, str]],
+                            assignments: list[tuple[str, int, float]]) -> Path:
+    """Canvas's gradebook export: (sortable name, user id, SIS user id, SIS login id, section) per student,
+    (title, assignment id, points possible) per assignment, Canvas's Test Student included."""
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    header += [f"{t} ({i})" for t, i, _ in assignments] + ["Current Points", "Final Points", "Current Score",
+                                                           "Final Score"]
+    points = ["    Points Possible", "", "", "", ""] + [f"{p:.2f}" for _, _, p in assignments]
+    points += ["(read only)"] * 4
+    rows = [[s, str(i), sis, login, section] + [""] * len(assignments) + ["0"] * 4
+            for s, i, sis, login, section in students]
+    rows.append(["Student, Test", "99999", "", "", "Section 1"] + [""] * len(assignments) + ["0"] * 4)
+    return write_csv(path, [header, points, *rows])

@@ -1,5 +1,8 @@
-"""The instructor's side of the course: release, collect, autograde, feedback, export, report.
+"""The instructor's side of the course: from the LMS's download to the LMS's grade import.
 
-Everything goes through nbgrader (configured in the course's nbgrader_config.py);
-``python -m coursework.instructor --help`` lists the commands.
+release, roster (the class list), import (an LMS download into nbgrader's layout),
+autograde (also one student, or one shard; merge), feedback, formgrader, similarity,
+export (grades and feedback packages for Moodle and Canvas) and report. Everything goes
+through nbgrader (configured in the course's nbgrader_config.py); the LMSs' formats are in
+``coursework.lms``. ``python -m coursework.instructor --help`` lists the commands.
 """

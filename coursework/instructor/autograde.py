@@ -1,4 +1,4 @@
-"""Autograde every submission of an assignment: sandboxes in parallel, one gradebook writer.
+"""Autograde the submissions of an assignment: sandboxes in parallel, one gradebook writer.
 
 Two passes. First the answer cells of all submissions are graded in
 sandboxes, one per worker thread, and the verdicts cached (the slow part,
@@ -6,8 +6,12 @@ in parallel across cores). Then nbgrader's own autograde runs for each
 student in this process, the only one that writes the gradebook; its
 SandboxGrade step finds the cached verdicts. Interrupted runs resume: cached
 verdicts and already autograded students (unless ``force``) are skipped.
-A submission nbgrader cannot read still gets a 0 in the gradebook, with the
-reason reported.
+
+Regrading (``force``, or naming students) keeps hand grades and their
+"graded" state where the answer they graded is unchanged (``manual_grades``).
+A submission nbgrader cannot read gets 0 on every grade with the reason, and
+nothing left pending. ``shard`` grades one part of the class into its own
+folder, for ``merge`` to combine (``shards``).
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import nbformat
 
 from ..grading.autograde_step import SandboxGrade, forget_this_run, verdicts_for
 from ..grading.sandbox import Sandbox, SandboxUnavailable
-from .course import Course
+from . import manual_grades
+from .course import Course, CourseError
 from .progress import progress
+from .shards import Shard, ShardCourse
 
 
 @dataclass
@@ -30,31 +36,58 @@ class AutogradeReport:
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # student -> reason (scored 0)
+    kept: int = 0  # manual grades kept through the regrade
+    to_review: int = 0  # manual grades whose answer changed: flagged for review
+    shard: Shard | None = None
 
     def __str__(self) -> str:
-        lines = [(f"{self.assignment}: {len(self.graded)} graded, {len(self.skipped)} already graded "
+        where = f" (shard {self.shard.index}/{self.shard.count}: merge with `merge {self.assignment}`)" \
+            if self.shard else ""
+        lines = [(f"{self.assignment}{where}: {len(self.graded)} graded, {len(self.skipped)} already graded "
                  f"(use --force to regrade), {len(self.failed)} scored 0 because they could not be read "
                  "or graded")]
+        if self.kept or self.to_review:
+            lines.append(f"  manual grades: {self.kept} kept, {self.to_review} to review in formgrader "
+                         "(the answer they graded changed)")
         lines += [f"  {student}: {reason}" for student, reason in sorted(self.failed.items())]
         return "\n".join(lines)
 
 
-def autograde(course: Course, assignment: str, *, workers: int = 2, force: bool = False) -> AutogradeReport:
-    """Grade every student who submitted ``assignment``; return who was graded and who failed."""
-    course.check_assignment(assignment)
+def autograde(course: Course, assignment: str, *, workers: int = 2, force: bool = False,
+              students: list[str] | None = None, shard: Shard | None = None) -> AutogradeReport:
+    """Grade the students who submitted ``assignment`` (all, the ones named, or one shard's);
+    return who was graded and who failed. Named students are regraded even if graded already."""
+    course.check_released(assignment)  # before any sandbox work
     forget_this_run()
-    report = AutogradeReport(assignment)
-    students = course.submissions(assignment)
-    todo = [s for s in students if force or not _is_graded(course, assignment, s)]
-    report.skipped = [s for s in students if s not in todo]
+    report = AutogradeReport(assignment, shard=shard)
+    everyone = course.submissions(assignment)
+    unknown = sorted(set(students or []) - set(everyone))
+    if unknown:
+        raise CourseError(f"expected students with a submission of {assignment}, got {', '.join(unknown)} "
+                          f"(submitted/<student>/{assignment}/ holds no notebook)")
+    selected = [s for s in everyone if s in students] if students else everyone
+    if shard is not None:
+        selected = [s for s in selected if shard.owns(s)]
+    todo = [s for s in selected if force or students or not _is_graded(course, assignment, s)]
+    report.skipped = [s for s in selected if s not in todo]
+    graded_before = course.autograded  # what the manual grades judged
+    if shard is not None:
+        course = ShardCourse(course.root, assignment, shard)
+        course.start()
     unreadable = pregrade(course, assignment, todo, workers)
+    manual = manual_grades.snapshot(course, assignment, todo, graded_before)
     for student in progress(todo, f"gradebook {assignment}"):
+        before = manual.get(student, [])
         result = course.api.autograde(assignment, student, force=True, create=True)
         if result["success"]:
             report.graded.append(student)
+            kept, to_review = manual_grades.restore(course, assignment, student, before)
+            report.kept, report.to_review = report.kept + kept, report.to_review + to_review
         else:
             report.failed[student] = unreadable.get(student) or _last_error(result)
-            record_zero(course, assignment, student)
+            manual_grades.close_unreadable(course, assignment, student, report.failed[student])
+    if shard is not None:
+        course.finish(assignment, {"graded": report.graded, "skipped": report.skipped}, report.failed)
     return report
 
 
@@ -99,22 +132,6 @@ def pregrade(course: Course, assignment: str, students: list[str], workers: int)
         for box in boxes:
             box.close()
     return unreadable
-
-
-def record_zero(course: Course, assignment: str, student: str) -> None:
-    """Make sure the gradebook holds the student and a (zero) submission for the assignment."""
-    import warnings
-
-    from nbgrader.api import Gradebook, MissingEntry
-    from sqlalchemy.exc import SAWarning
-
-    with Gradebook(course.db_url, course.api.coursedir.course_id) as gradebook, warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)  # left behind by nbgrader's failed attempt
-        gradebook.update_or_create_student(student)
-        try:
-            gradebook.find_submission(assignment, student)
-        except MissingEntry:
-            gradebook.add_submission(assignment, student)
 
 
 def _is_graded(course: Course, assignment: str, student: str) -> bool:

@@ -63,6 +63,24 @@ class Course:
                               f"got {assignment!r}")
         return assignment
 
+    def check_released(self, assignment: str) -> str:
+        """``assignment``, if nbgrader knows its notebook (``make release`` put it in the gradebook);
+        CourseError saying which command to run otherwise."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        self.check_assignment(assignment)
+        with Gradebook(self.db_url, self.api.coursedir.course_id) as gradebook:
+            try:
+                released = bool(gradebook.find_assignment(assignment).notebooks)
+            except MissingEntry:
+                released = False
+        if not released:
+            raise CourseError(f"expected {assignment} to be released in this course, but nbgrader's "
+                              "gradebook does not know its notebook yet: run "
+                              f"`make release ASSIGNMENT={assignment}` (or "
+                              f"`python -m coursework.instructor release {assignment}`) first")
+        return assignment
+
     def submissions(self, assignment: str) -> list[str]:
         """Ids of the students with a submitted notebook for ``assignment``."""
         name = self.notebook_name(assignment)

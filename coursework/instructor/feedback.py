@@ -48,7 +48,7 @@ def feedback(course: Course, assignment: str) -> list[Path]:
     A student whose submission is not a readable notebook gets a page saying so; one not
     graded yet (collected after the last autograde) gets nothing and is reported.
     """
-    _, language = parse_assignment(course.check_assignment(assignment))
+    _, language = parse_assignment(course.check_released(assignment))
     notebook = course.notebook_name(assignment)
     name = Path(notebook).with_suffix(".html").name
     students = course.submissions(assignment)
