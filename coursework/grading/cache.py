@@ -18,15 +18,20 @@ from pathlib import Path
 from .verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("coursework", "lossfns")
+# What a verdict depends on: the references, the checks, the grading machinery and its limits
+# (not the instructor's commands: editing an export must not throw away every verdict).
+SOURCES = ("lossfns", "coursework/grading", "coursework/checks", "coursework/limits.py",
+           "coursework/chapters.py")
 
 
 @functools.cache
 def code_version() -> str:
-    """A hash of every .py file of the grader and of lossfns: a change to a check or a reference
-    invalidates the cache."""
+    """A hash of every .py file a verdict depends on: a change to a check or a reference invalidates
+    the cache."""
     digest = hashlib.sha256()
-    for path in sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py")):
+    files = [p for name in SOURCES for p in ((ROOT / name).rglob("*.py") if (ROOT / name).is_dir()
+                                             else [ROOT / name])]
+    for path in sorted(files):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import nbformat
 import pytest
@@ -45,3 +46,23 @@ def test_stable_verdicts_are_cached_and_timeouts_are_not(tmp_path, monkeypatch):
     with pytest.raises(AssertionError, match="must not need the sandbox"):
         verdicts_for(notebook(), ASSIGNMENT, course_root=str(tmp_path), box=no_sandbox,
                      behaviour_timeout=1, total_timeout=20)
+
+
+def test_the_code_version_follows_checks_and_references_not_the_instructor_commands(tmp_path, monkeypatch):
+    from coursework.grading import cache
+
+    root = cache.ROOT
+    for name in ("lossfns", "coursework"):
+        shutil.copytree(root / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "ROOT", tmp_path)
+
+    def version():
+        cache.code_version.cache_clear()
+        return cache.code_version()
+
+    before = version()
+    (tmp_path / "coursework" / "instructor" / "export.py").write_text("# edited\n", encoding="utf-8")
+    assert version() == before
+    (tmp_path / "coursework" / "checks" / "new_check.py").write_text("# a new check\n", encoding="utf-8")
+    assert version() != before
+    cache.code_version.cache_clear()
