@@ -160,7 +160,8 @@ def _source_and_tests(dotted: str) -> list[str]:
     import inspect
 
     module, _, name = dotted.rpartition(".")
-    source = Path(inspect.getsourcefile(getattr(importlib.import_module(module), name))).resolve()
+    function = inspect.unwrap(getattr(importlib.import_module(module), name))  # past any decorator
+    source = Path(inspect.getsourcefile(function)).resolve()
     return [_rel(source), _test_of(source)]
 
 
