@@ -15,7 +15,8 @@ PIP_ARGS ?=
 export KERAS_BACKEND := torch
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup book serve test bench clean release collect autograde feedback formgrader export report
+.PHONY: help setup book serve test bench clean release collect autograde feedback formgrader export report \
+	misconceptions
 
 help:
 	@echo "make book   build the site into _build/html"
@@ -30,6 +31,7 @@ help:
 	@echo "make formgrader                 JupyterLab for grading the written answers (formgrader)"
 	@echo "make export                     grades.csv (one row per student and chapter)"
 	@echo "make report                     score histograms in reports/grades.png"
+	@echo "make misconceptions             per behaviour: failures and misconceptions (reports/misconceptions.*)"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -84,6 +86,9 @@ export: $(STAMP)
 
 report: $(STAMP)
 	$(INSTRUCTOR) report
+
+misconceptions: $(STAMP)
+	$(INSTRUCTOR) misconceptions $(ASSIGNMENT)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -9,6 +9,7 @@ Run from the course root (``make release``, ``make autograde`` ... call these):
     python -m coursework.instructor formgrader [JUPYTER OPTION ...]    # manual grading in JupyterLab
     python -m coursework.instructor export [--output grades.csv]
     python -m coursework.instructor report [--output reports/grades.png]
+    python -m coursework.instructor misconceptions [ASSIGNMENT ...] [--output reports/misconceptions.png]
 
 Without ASSIGNMENT, every assignment of the course (for autograde and
 feedback: every one with submissions).
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     formgrader_command.add_argument("options", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     report_command = commands.add_parser("report", help="histogram of the scores of each assignment")
     report_command.add_argument("--output", default="reports/grades.png")
+    misconceptions_command = commands.add_parser(
+        "misconceptions", help="per behaviour: who failed it and the misconceptions recognised (table, plot)")
+    misconceptions_command.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    misconceptions_command.add_argument("--output", default="reports/misconceptions.png")
     args = parser.parse_args(argv)
     try:
         return run(Course(args.course), args)
@@ -89,6 +94,13 @@ def run(course: Course, args) -> int:
         path, table = report(course, course.root / args.output)
         print(table)
         print(f"Histograms written to {path}")
+    elif args.command == "misconceptions":
+        from .misconceptions import misconceptions
+
+        path, text, _ = misconceptions(course, _with_submissions(course, args.assignments),
+                                       course.root / args.output)
+        print(text)
+        print(f"Figure written to {path}, table to {path.with_suffix('.md')}")
     return 0
 
 
