@@ -146,9 +146,7 @@ CROSS_ENTROPY_MISCONCEPTIONS = (
         "en": "you used log2: the loss is in bits; PyTorch's cross-entropy uses the natural log"},
         section="ch02-entropy", produce=lambda logits, target: F.cross_entropy(logits, target) / math.log(2)),
 )
-STABLE_MISCONCEPTIONS = (
-    OVERFLOW,
-)
+STABLE_MISCONCEPTIONS = (OVERFLOW, *CROSS_ENTROPY_MISCONCEPTIONS)
 KL_MISCONCEPTIONS = (
     Misconception("kl-swapped", {
         "es": "calculaste KL(q || p): la divergencia no es simétrica; el promedio se pondera con p, el "
@@ -316,6 +314,6 @@ BEHAVIOURS = [
         hidden=lambda generator: _focal_cases(generator, scale=1000.0)
         + _focal_cases(generator, scale=3.0, row_spread=1000.0),
         reference=focal_reference, rules=RULES, section="ch02-logsumexp",
-        misconceptions=FOCAL_STABLE_MISCONCEPTIONS, atol=1e-3,
+        misconceptions=FOCAL_STABLE_MISCONCEPTIONS + FOCAL_MISCONCEPTIONS, atol=1e-3,
     ),
 ]

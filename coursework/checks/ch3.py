@@ -279,7 +279,7 @@ BEHAVIOURS = [
         fixed=lambda: [Case((torch.tensor([[1000.0, -1000.0, 0.0]]), torch.tensor([0]), 0.1))],
         hidden=_smoothed_cases(scale=3.0, row_spread=1000.0),
         reference=smoothed_ce_reference, rules=LOSS_RULES, section="ch03-smoothing",
-        misconceptions=(OVERFLOW,),
+        misconceptions=(OVERFLOW, *SMOOTHED_CE_MISCONCEPTIONS),
         atol=1e-3,
     ),
 ]

@@ -306,6 +306,6 @@ BEHAVIOURS = [
         fixed=lambda: [Case((_extreme, torch.tensor([1, 2]), _weight))],
         hidden=lambda generator: [Case(_classification(generator, 1000.0, torch.float64)) for _ in range(3)],
         reference=weighted_ce_grad_reference, rules=RULES, forward=_weighted_ce_forward, kind="derivation",
-        section="ch04-softmax-ce", misconceptions=(OVERFLOW,),
+        section="ch04-softmax-ce", misconceptions=(OVERFLOW, *WEIGHTED_MISCONCEPTIONS),
     ),
 ]

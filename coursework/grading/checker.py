@@ -32,13 +32,6 @@ from .verdict import Verdict, cases_of, judge
 from .watch import NotAllowed, Watch
 
 
-class CheckFailed(AssertionError):
-    """A behaviour failed; IPython shows only the message, no traceback."""
-
-    def _render_traceback_(self) -> list[str]:
-        return str(self).splitlines()
-
-
 class Checker:
     """Checks for one assignment: ``check = Checker(assignment)``, then ``check(grade_id)``."""
 

@@ -57,13 +57,14 @@ def cases_of(behaviour: Behaviour, seed: int) -> list[tuple[Case, bool]]:
 
 def judge(behaviour: Behaviour, cases: list[tuple[Case, bool]], outcomes: list[Outcome],
           language: str) -> Verdict:
-    """Full points when every case is right, else 0 and the first failure explained."""
+    """Full points when every case is right, else 0 and the first failure explained (with the misconception
+    that explains every failing case, or else the first one)."""
     text = TEXT[language]
-    for (case, hidden), outcome in zip(cases, outcomes, strict=True):
-        failure = _failure(behaviour, case, outcome)
-        if failure is None:
-            continue
-        kind, detail, expected, diagnosis = failure
+    paired = zip(cases, outcomes, strict=True)
+    failures = [(case, hidden, outcome, found) for (case, hidden), outcome in paired
+                if (found := _failure(behaviour, case, outcome)) is not None]
+    for case, hidden, outcome, (kind, detail, expected, diagnosis) in failures[:1]:
+        diagnosis = diagnosis or _explaining(behaviour, failures)
         words = FAILURES[language]
         name, message = (outcome.name, outcome.message) if isinstance(outcome, Raised) else ("", "")
         lines = [text["failed"].format(summary=behaviour.summary[language])]
@@ -127,32 +128,51 @@ def _failure(behaviour: Behaviour, case: Case, outcome: Outcome
         return None
     kind, detail, *key = found
     named = {m.key: m for m in behaviour.misconceptions}
-    diagnosis = named.get(key[0]) if key else diagnose(behaviour, case, expected, got)
-    return kind, detail, expected, diagnosis
+    return kind, detail, expected, named.get(key[0]) if key else None
+
+
+def _explaining(behaviour: Behaviour, failures: list) -> Misconception | None:
+    """The misconception whose output is the student's on every failing case, else on the first one."""
+    wrong = [(case, expected, _item(outcome.value, behaviour.output))
+             for case, _, outcome, (kind, _, expected, _) in failures
+             if isinstance(outcome, Returned) and kind not in ("not_allowed", "type", "length")]
+    if not wrong:
+        return None
+    for misconception in behaviour.misconceptions:
+        if all(_matches(behaviour, misconception, *item) for item in wrong):
+            return misconception
+    return diagnose(behaviour, *wrong[0])
 
 
 def diagnose(behaviour: Behaviour, case: Case, expected: Any, got: Any) -> Misconception | None:
     """The first misconception whose output on ``case`` is the student's, or None."""
+    return next((m for m in behaviour.misconceptions if _matches(behaviour, m, case, expected, got)), None)
+
+
+def _matches(behaviour: Behaviour, misconception: Misconception, case: Case, expected: Any, got: Any) -> bool:
+    """Whether ``got`` is what ``misconception`` computes on ``case`` (worked out here, in the grader)."""
     loose = {"rtol": max(behaviour.rtol, 1e-9), "atol": behaviour.atol}
-    for misconception in behaviour.misconceptions:
-        try:
-            if misconception.detect is not None:
-                if misconception.detect(case, expected, got):
-                    return misconception
-            elif misconception.produce is not None:
-                wrong = misconception.produce(*case.args, **case.kwargs)
-                if behaviour.output is not None:
-                    wrong = wrong[behaviour.output]
-                # A misconception that does not change this output (it spoils another part) names nothing.
-                if mismatch(wrong, got, **loose) is None and mismatch(wrong, expected, **loose) is not None:
-                    return misconception
-        except Exception:  # noqa: BLE001, S112 (a misconception that cannot be worked out here names nothing)
-            continue
-    return None
+    try:
+        if misconception.detect is not None:
+            return bool(misconception.detect(case, expected, got))
+        if misconception.produce is None:
+            return False
+        wrong = misconception.produce(*case.args, **case.kwargs)
+        if behaviour.output is not None:
+            wrong = wrong[behaviour.output]
+        # A misconception that does not change this output (it spoils another part) names nothing.
+        return mismatch(wrong, got, **loose) is None and mismatch(wrong, expected, **loose) is not None
+    except Exception:  # noqa: BLE001 (a misconception that cannot be worked out here names nothing)
+        return False
 
 
 def _has_item(value, index: int) -> bool:
     return type(value) in (tuple, list) and len(value) > index
+
+
+def _item(value, index: int | None):
+    """The checked item of a returned tuple (the whole value when the behaviour checks all of it)."""
+    return value[index] if index is not None and _has_item(value, index) else value
 
 
 def _render_call(function: str, case: Case, language: str) -> str:

@@ -50,9 +50,10 @@ GROUPS = {
         "slice", "narrow", "diagonal", "as_strided", "unbind", "split", "split_with_sizes", "chunk", "cat",
         "stack", "flip", "roll", "repeat", "tile", "index", "index_select", "gather", "take",
         "index_put", "index_put_", "_index_put_impl_", "masked_fill", "masked_fill_", "fill",
-        "fill_", "zero_", "scatter", "scatter_", "contiguous", "resize_", "_local_scalar_dense",
-        "is_nonzero", "item", "_has_compatible_shallow_copy_type", "is_same_size", "_to_dense",
-        "set_", "_unsafe_index", "tril", "triu", "masked_select", "nonzero", "where", "broadcast_to",
+        "fill_", "zero_", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_fill", "index_fill_",
+        "index_add", "index_add_", "index_copy", "index_copy_", "contiguous", "resize_",
+        "_local_scalar_dense", "is_nonzero", "item", "_has_compatible_shallow_copy_type", "is_same_size",
+        "_to_dense", "_unsafe_index", "tril", "triu", "masked_select", "nonzero", "where", "broadcast_to",
         "_unsafe_split", "cumsum", "sort", "argsort", "topk",
     },
     "compare": {

@@ -145,9 +145,10 @@ def test_hidden_inputs_reach_the_child_only_after_it_answered_the_shown_ones(box
              "(o.values() if isinstance(o, dict) else o))) for o in objects)\n")
     shown = {"args": encode(("shown",)), "kwargs": encode({})}
     hidden = {"args": encode(("SECRET-4711",)), "kwargs": encode({})}
+    rules = Rules(library=True, autograd=True).to_wire()
     job = {"language": "en", "blocked": [], "provided": [], "code": [probe], "behaviour_timeout": 10,
-           "total_timeout": 20, "behaviours": [{"function": "probe", "rules": Rules(library=True, autograd=True)
-                                                .to_wire(), "calls": [shown], "hidden": 1}]}
+           "total_timeout": 20, "behaviours": [{"function": "probe", "rules": rules, "calls": [shown],
+                                                "hidden": 1}]}
     outcomes = outcomes_of(box.run(job, [[hidden]], timeout=60)[0], 2, 10)
     assert outcomes == [Returned(False), Returned(True)]  # only the hidden call can see the secret
 
@@ -194,7 +195,8 @@ def test_grading_stops_with_a_clear_message_when_bubblewrap_cannot_run(monkeypat
 
 
 def test_gc_cannot_walk_the_graders_objects(box):
-    code = ("import gc\ndef probe():\n    found = []\n    for walk in (gc.get_objects, lambda: gc.get_referrers(probe),\n"
+    code = ("import gc\ndef probe():\n    found = []\n"
+            "    for walk in (gc.get_objects, lambda: gc.get_referrers(probe),\n"
             "                 lambda: gc.get_referents(probe)):\n        try:\n            walk()\n"
             "            found.append('walked')\n        except Exception as error:\n"
             "            found.append(type(error).__name__)\n    return found\n")
