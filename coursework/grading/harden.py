@@ -6,7 +6,8 @@ it, by a refusal: the mode stacks' push, pop and get functions, the guards that 
 dispatch keys or disable torch functions, direct kernel calls below the modes, compilers
 (TorchScript, ``torch.compile``), threads (which start without the modes), and turning
 gradients back on where the task forbids autograd. ``gc``'s object walks are refused too, so
-that the grader's own objects are not looked up that way. Printing a tensor becomes inert
+that the grader's own objects are not looked up that way (the zygote's survey of where the originals are
+held is cleared once used). Printing a tensor becomes inert
 (its output is discarded anyway) so that it runs no operator. After every call the child
 checks that both stacks still hold the watch alone (``intact``).
 
@@ -79,37 +80,39 @@ def _targets() -> list[tuple[object, str]]:
     return found
 
 
-def _sweep(replacements: dict[int, object]) -> None:
-    """Wherever a module holds one of the originals under any name, put its replacement instead."""
+def survey() -> list[tuple[dict, str, object]]:
+    """``(namespace, name, original)`` of every place a loaded module holds something to lock. Walking
+    every module takes tens of milliseconds: the zygote does it once, and its children lock from it."""
+    wanted = {id(getattr(owner, name)) for owner, name in _targets()}
+    wanted |= {id(getattr(torch._C, name)) for name in GRAD_SWITCHES}
+    places = []
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
-        if not isinstance(namespace, dict):
-            continue
-        for name, value in list(namespace.items()):
-            replacement = replacements.get(id(value))
-            if replacement is not None:
-                namespace[name] = replacement
+        if isinstance(namespace, dict):
+            places += [(namespace, name, value) for name, value in list(namespace.items())
+                       if id(value) in wanted]
+    return places
 
 
-def lock(text: str, *, autograd: bool, autograd_text: str = "") -> None:
+def lock(text: str, *, autograd: bool, autograd_text: str = "", places=None) -> None:
     """Refuse, for good, everything that could take the watch off (``text`` is the refusal, with
-    ``{detail}``). ``autograd=False`` also refuses turning gradients on (saying ``autograd_text``)."""
-    originals: dict[int, object] = {}
-    keep = []  # the originals stay alive, so that their ids are not reused during the sweep
+    ``{detail}``). ``autograd=False`` also refuses turning gradients on (saying ``autograd_text``).
+    ``places``: the zygote's ``survey()`` (else it is made here)."""
+    places = survey() if places is None else places
+    replacements: dict[int, object] = {}
     for owner, name in _targets():
         original = getattr(owner, name)
-        keep.append(original)
         replacement = _refusal(text, f"{getattr(owner, '__name__', type(owner).__name__)}.{name}")
-        originals[id(original)] = replacement
+        replacements[id(original)] = replacement
         setattr(owner, name, replacement)
     if not autograd:
         for name in GRAD_SWITCHES:
             original = getattr(torch._C, name)
-            keep.append(original)
-            replacement = _grad_switch(original, autograd_text or text)
-            originals[id(original)] = replacement
-            setattr(torch._C, name, replacement)
-    _sweep(originals)
+            replacements[id(original)] = _grad_switch(original, autograd_text or text)
+    for namespace, name, original in places:  # every other name the originals go by
+        replacement = replacements.get(id(original))
+        if replacement is not None and namespace.get(name) is original:
+            namespace[name] = replacement
     for name in ("start_new_thread", "start_joinable_thread", "_start_new_thread", "_start_joinable_thread"):
         for owner in (_thread, threading):
             if hasattr(owner, name):

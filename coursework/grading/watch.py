@@ -244,6 +244,7 @@ DATA_ACCESS = {"tolist", "numpy", "__array__", "untyped_storage", "storage", "_t
                "__reduce_ex__", "__dlpack__", "__getstate__", "__setstate__", "__float__", "__int__",
                "__index__", "__bool__", "__complex__"}
 ENABLE_GRAD = (torch._C._set_grad_enabled, torch._C._set_fwd_grad_enabled)
+DUAL = ("_make_dual", "_unpack_dual")  # forward-mode AD's entry points (seen as torch functions)
 LIFT = ("lift_fresh", "lift_fresh_copy")  # a constant becoming a tensor (torch.tensor, from_numpy)
 
 
@@ -418,7 +419,7 @@ class Watch:
         if not rules.autograd:
             if torch._C._current_autograd_node() is not None:
                 return self._refuse("autograd", detail="backward")
-            if name in ("_make_dual", "_unpack_dual"):
+            if name in DUAL:
                 return self._refuse("autograd", detail="forward-mode AD")
         if rules.ops is not None and (name not in rules.ops or func.namespace != "aten"):
             return self._refuse("op", op=f"{func.namespace}::{name}")
@@ -452,6 +453,8 @@ class Watch:
             return None
         if not self.rules.autograd and func in ENABLE_GRAD and args and args[0]:
             return self._refuse("autograd", detail="torch.enable_grad")
+        if not self.rules.autograd and getattr(func, "__name__", "") in DUAL:
+            return self._refuse("autograd", detail="forward-mode AD")
         if self.follow and getattr(func, "__name__", "") in DATA_ACCESS:
             for tensor in _tensors(args):
                 if tensor not in self.known:

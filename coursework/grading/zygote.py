@@ -47,11 +47,16 @@ def cross_entropy(input, target):
 
 PROVIDED = {"cross_entropy": cross_entropy}
 KEEP_ALIVE = []
+PLACES = []  # where the loaded modules hold what a child locks (harden.survey, once, before any child)
 
 
 def warm_up() -> None:
     """Import now what torch loads lazily on first use (an optimizer step pulls in torch._dynamo),
-    so that every child does not pay for it again."""
+    so that every child does not pay for it again. Forward-mode AD's decompositions too (0.4 s): they
+    are compiled with TorchScript on first use, which the child refuses, so a student's forward-mode
+    AD reaches the watch's own refusal instead."""
+    import torch._decomp.decompositions_for_jvp
+
     weight = torch.zeros(2, requires_grad=True)
     optimizer = torch.optim.Adam([weight], lr=0.1)
     (weight ** 2).sum().backward()
@@ -66,6 +71,7 @@ def main() -> None:
     warm_up()
     blocking.block_imports()
     blocking.block_losses()
+    PLACES[:] = harden.survey()
     limits = json.loads(sys.argv[sys.argv.index("--limits") + 1])  # coursework/limits.py's, and a uid
     if sandboxed and os.getuid() == 0:  # privileged bubblewrap (CI runs as root): become an unused uid
         os.chmod(SCRATCH, 0o1777)
@@ -296,7 +302,8 @@ def child(job, behaviour, out_fd, hidden_fd, scratch, timeout, limits) -> None:
     capture, intact = harden.stacks()
     capture(observer.modes)
     harden.lock(watch.REFUSALS[language]["tamper"], autograd=rules.autograd,
-                autograd_text=guards.AUTOGRAD_MESSAGE[language])
+                autograd_text=guards.AUTOGRAD_MESSAGE[language], places=PLACES)
+    PLACES.clear()  # the originals it held are gone with it: nothing left for the answer cells to find
     namespace = {"__name__": "__main__", "__builtins__": builtins, "torch": torch, "math": math}
     namespace.update({name: PROVIDED[name] for name in job["provided"]})
     cell_error = None

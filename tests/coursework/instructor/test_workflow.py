@@ -31,7 +31,11 @@ from coursework.instructor.cli import main as cli_main
 
 CHAPTER = chapter_with_cell("mse_loss_answer")
 ASSIGNMENTS = list(CHAPTER.assignments)
-MSE_BEHAVIOURS = {"mse_loss_mean", "mse_loss_reductions", "mse_loss_bad_input"}
+MSE_BEHAVIOURS = {"mse_loss_mean", "mse_loss_reductions"}
+# The 1/(2N) convention of some textbooks: a misconception the grader names (key "half-mse").
+HALF_MSE = ("def mse_loss(input, target, reduction='mean'):\n"
+            "    squared = (input - target) ** 2 / 2\n"
+            "    return {'mean': squared.mean(), 'sum': squared.sum(), 'none': squared}[reduction]\n")
 
 
 def students(course, assignment):
@@ -55,6 +59,9 @@ def students(course, assignment):
                                                         "    while True:\n        pass\n"),
                                               {g: (0.0 if g == "l1_loss" else p) for g, p in points.items()}),
         f"broken-{lang}_{assignment}.ipynb": (None, zero),
+        f"half-{lang}_{assignment}.ipynb": (json_with(solution, "mse_loss_answer", HALF_MSE),
+                                            {g: 0.0 if g in MSE_BEHAVIOURS else p
+                                             for g, p in points.items()}),
     }
 
 
@@ -159,7 +166,7 @@ def test_regrading_is_idempotent_and_resumable(graded_course, capsys):
     before = {a: scores(course, a) for a in ASSIGNMENTS}
     assert run(course, "autograde", ASSIGNMENTS[0]) == 0
     out = capsys.readouterr().out  # the unreadable one is tried again: it has nothing to resume
-    assert "0 graded, 6 already graded" in out and "1 scored 0" in out
+    assert "0 graded, 7 already graded" in out and "1 scored 0" in out
     assert run(course, "autograde", ASSIGNMENTS[0], "--force") == 0
     assert {a: scores(course, a) for a in ASSIGNMENTS} == before
 
@@ -170,6 +177,30 @@ def test_the_report_draws_one_histogram_per_assignment(graded_course, capsys):
     run(course, "report", "--output", str(course / "reports" / "again.png"))
     table = capsys.readouterr().out
     assert all(assignment in table for assignment in ASSIGNMENTS)
+
+
+def test_the_misconception_report_counts_match_the_gradebook(graded_course, capsys):
+    from coursework.grading.registry import behaviours
+    from coursework.instructor.course import Course
+    from coursework.instructor.misconceptions import OTHER, count
+
+    course, _, _ = graded_course
+    assert run(course, "misconceptions", "--output", str(course / "reports" / "misconceptions.png")) == 0
+    printed = capsys.readouterr().out
+    assert (course / "reports" / "misconceptions.png").stat().st_size > 10_000
+    assert (course / "reports" / "misconceptions.md").read_text(encoding="utf-8").strip() in printed
+    for assignment in ASSIGNMENTS:
+        gradebook = scores(course, assignment)
+        maximum = {g: b.points for g, b in behaviours(assignment).items()}
+        for entry in count(Course(course), assignment):
+            failed = {s for s, got in gradebook.items() if got[entry.grade_id] < maximum[entry.grade_id]}
+            assert entry.graded == len(gradebook) and entry.failed == len(failed)
+            assert entry.not_attempted + sum(entry.diagnoses.values()) == entry.failed
+            if entry.grade_id in MSE_BEHAVIOURS:
+                assert entry.diagnoses["half-mse"] == 1  # the half-MSE student, named
+                assert entry.not_attempted == 1  # blank
+                assert entry.diagnoses[OTHER] == 2  # raises (its cell crashed) and broken (never read)
+        assert "half-mse (1)" in printed and "1/(2N)" in printed
 
 
 def test_feedback_pages_render_their_formulas_offline(graded_course, browser):
