@@ -271,6 +271,7 @@ BEHAVIOURS = [
                             {"delta": 0.5, "reduction": "sum"})],
         hidden=_gradient_cases("sum"),
         reference=huber_grad_reference, rules=GRADIENT_RULES, forward=_huber_forward, kind="derivation",
-        section="ch01-compare", misconceptions=GRADIENT_MISCONCEPTIONS,
+        section="ch01-compare",
+        misconceptions=tuple(m for m in GRADIENT_MISCONCEPTIONS if m.key != "gradient-without-1/N"),
     ),
 ]

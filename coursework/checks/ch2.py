@@ -113,7 +113,7 @@ ENTROPY_MISCONCEPTIONS = (
         "es": "sumaste sobre el eje equivocado: cada fila es una distribución y suma sobre sus clases "
               "(dim=1)",
         "en": "you summed over the wrong axis: each row is a distribution, summed over its classes (dim=1)"},
-        section="ch02-entropy", produce=lambda p: F.entropy(p.T)),
+        section="ch02-entropy", produce=lambda p: -torch.xlogy(p, p).sum(dim=0)),
 )
 CROSS_ENTROPY_MISCONCEPTIONS = (
     Misconception("sum-over-batch", {

@@ -265,7 +265,7 @@ BEHAVIOURS = [
         hidden=lambda generator: [Case(_network(generator, 1)) for _ in range(3)]
         + [Case(_network(generator, 1, low=4))],
         reference=_backprop, rules=RULES, forward=_forward, kind="derivation", section="ch04-worked",
-        misconceptions=BACKPROP_MISCONCEPTIONS,
+        misconceptions=tuple(m for m in BACKPROP_MISCONCEPTIONS if m.key != "summed-batch"),
     ),
     Behaviour(
         grade_id="backprop_batch_mean", function="backprop", points=3,

@@ -225,6 +225,15 @@ BACKWARD_MISCONCEPTIONS = (
         produce=_backward_with(lambda x, a, g, right: torch.where(x > 0, a * g, g),
                                lambda x, a, g, right: right)),
 )
+# Which part of prelu_backward's answer each misconception spoils: (grad_input, grad_slope).
+_SPOILS = {"numerical-derivative": (0, 1), "slope-gradient-not-summed": (1,), "slope-gradient-of-x": (1,),
+           "upstream-gradient-ignored": (0, 1), "input-gradient-swapped": (0,)}
+
+
+def _affecting(output: int) -> tuple[Misconception, ...]:
+    return tuple(m for m in BACKWARD_MISCONCEPTIONS if output in _SPOILS[m.key])
+
+
 CLASSIFIER_MISCONCEPTIONS = (
     Misconception("slopes-not-trained", {
         "es": "las pendientes siguen en su valor inicial, 0.25: no se las pasaste al optimizador, así que "
@@ -305,8 +314,7 @@ BEHAVIOURS = [
                              torch.ones(2, 4, dtype=torch.float64)))],
         hidden=_backward_cases,
         reference=prelu_backward_reference, output=0, rules=RULES, forward=_prelu_forward, kind="derivation",
-        section="ch05-prelu",
-        misconceptions=BACKWARD_MISCONCEPTIONS,
+        section="ch05-prelu", misconceptions=_affecting(0),
     ),
     Behaviour(
         grade_id="prelu_backward_slope", function="prelu_backward", points=2,
@@ -316,7 +324,7 @@ BEHAVIOURS = [
                              torch.full((2, 4), 0.5, dtype=torch.float64)))],
         hidden=_backward_cases,
         reference=prelu_backward_reference, output=1, rules=RULES, forward=_prelu_forward, kind="derivation",
-        section="ch05-prelu", misconceptions=BACKWARD_MISCONCEPTIONS,
+        section="ch05-prelu", misconceptions=_affecting(1),
     ),
     Behaviour(
         grade_id="fit_spanish", function="fit_prelu_classifier", points=2,
