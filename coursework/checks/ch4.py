@@ -142,7 +142,7 @@ BACKPROP_MISCONCEPTIONS = (
         "en": "the sign of the output delta is flipped: ∂E/∂o = o - t (not t - o); with t - o gradient "
               "descent "
               "would climb the error"},
-        section="ch04-output-weight", produce=_sign_flipped),
+        section="ch04-sign", produce=_sign_flipped),
     Misconception("weights-from-to", {
         "es": "devolviste los gradientes como W[from, to], traspuestos: tienen la forma de los pesos, W[to, "
               "from]",
@@ -210,13 +210,13 @@ WEIGHTED_MISCONCEPTIONS = (
               "correcta",
         "en": "that is the unweighted gradient, (p - y)/N: each row is multiplied by its correct class's "
               "weight"},
-        section="ch04-softmax-ce",
+        section="ch04-softmax",
         produce=lambda logits, target, weight: weighted_ce_grad_reference(logits, target,
                                                                           torch.ones_like(weight))),
     Misconception("gradient-sign", {
         "es": "el signo está al revés: la derivada es p - y (predicción menos etiqueta), no y - p",
         "en": "the sign is flipped: the derivative is p - y (prediction minus target), not y - p"},
-        section="ch04-softmax-ce",
+        section="ch04-softmax",
         produce=lambda logits, target, weight: -weighted_ce_grad_reference(logits, target, weight)),
     Misconception("weight-of-every-class", {
         "es": "multiplicaste cada columna k por w[k]: el peso es el de la clase correcta de cada ejemplo, "
@@ -234,7 +234,7 @@ OVERFLOW = Misconception("no-max-subtraction", {
     "es": "sin restar el máximo de cada fila, exp(z) se desborda (inf) o se anula (0) y softmax da nan",
     "en": "without subtracting each row's maximum, exp(z) overflows (inf) or underflows (0) and softmax "
           "gives nan"},
-    section="ch04-softmax-ce",
+    section="ch04-softmax",
     detect=lambda case, expected, got: isinstance(got, torch.Tensor) and got.shape == expected.shape
     and bool((~got.isfinite()).any()))
 
@@ -296,7 +296,7 @@ BEHAVIOURS = [
         hidden=lambda generator: [Case(_classification(generator, 3.0, dtype))
                                   for dtype in (torch.float32, torch.float64, torch.float64, torch.float64)],
         reference=weighted_ce_grad_reference, rules=RULES, forward=_weighted_ce_forward, kind="derivation",
-        section="ch04-softmax-ce", misconceptions=WEIGHTED_MISCONCEPTIONS,
+        section="ch04-softmax", misconceptions=WEIGHTED_MISCONCEPTIONS,
     ),
     Behaviour(
         grade_id="weighted_ce_grad_stable", function="weighted_cross_entropy_grad", points=1,
@@ -306,6 +306,6 @@ BEHAVIOURS = [
         fixed=lambda: [Case((_extreme, torch.tensor([1, 2]), _weight))],
         hidden=lambda generator: [Case(_classification(generator, 1000.0, torch.float64)) for _ in range(3)],
         reference=weighted_ce_grad_reference, rules=RULES, forward=_weighted_ce_forward, kind="derivation",
-        section="ch04-softmax-ce", misconceptions=(OVERFLOW, *WEIGHTED_MISCONCEPTIONS),
+        section="ch04-softmax", misconceptions=(OVERFLOW, *WEIGHTED_MISCONCEPTIONS),
     ),
 ]

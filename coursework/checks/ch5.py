@@ -250,7 +250,7 @@ CLASSIFIER_MISCONCEPTIONS = (
         "en": "a slope fixed at 0 is a ReLU and at 1 a linear network: the exercise's model learns its "
               "slopes "
               "(PReLU)"},
-        section="ch05-prelu"),
+        section="ch05-compare"),
     Misconception("slopes-aliased", {
         "es": "todas las filas de tu historial son la pendiente final: guardaste el Parameter mismo (o su "
               ".detach(), que comparte memoria) y el optimizador lo siguió cambiando; guarda "
