@@ -16,7 +16,7 @@ export KERAS_BACKEND := torch
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup book serve test bench clean release roster import collect autograde merge feedback \
-        similarity formgrader export report
+        similarity formgrader export report misconceptions
 
 help:
 	@echo "make book   build the site into _build/html"
@@ -37,6 +37,7 @@ help:
 	@echo "make export [LMS=moodle|canvas] [MISSING=zero] [PARTS=1]"
 	@echo "                                     grades and feedback packages for the LMS in exports/"
 	@echo "make report                          score histograms in reports/grades.png"
+	@echo "make misconceptions                 per behaviour: failures and misconceptions (reports/misconceptions.*)"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -105,6 +106,9 @@ export: $(STAMP)
 
 report: $(STAMP)
 	$(INSTRUCTOR) report
+
+misconceptions: $(STAMP)
+	$(INSTRUCTOR) misconceptions $(ASSIGNMENT)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

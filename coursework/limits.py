@@ -35,6 +35,12 @@ Per notebook and for the grader:
   that went silent, so it must never fire before the zygote's own limits.
 - ``REPLY_BYTES``: one line read from the zygote (all of a notebook's answers).
 - ``START_SECONDS``: starting a sandbox (bubblewrap, importing torch, warm-up).
+- ``FORWARD_PASSES``, ``WORK_SLACK``: the work a gradient the student derives by hand may
+  do, in forward passes of the task (plus a little for bookkeeping). Backpropagation costs
+  2 to 5 forward passes however it is written (vectorised, one example at a time, loops
+  over units); numerical differentiation costs two per weight (48 for the smallest network
+  graded), so 12 leaves honest code room and refuses finite differences on every network
+  with more than 6 weights.
 - ``NOTEBOOK_FILE_BYTES``: a submitted file larger than this is not read at all
   when submissions are collected (a notebook of this course is far smaller; a
   zip bomb is not).
@@ -78,3 +84,5 @@ DOWNLOAD_FILES = 20_000
 DOWNLOAD_BYTES = 2 * 2**30
 COMPRESSION_RATIO = 200
 HELD_FILES = 2_000
+FORWARD_PASSES = 12
+WORK_SLACK = 64

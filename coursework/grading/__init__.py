@@ -6,9 +6,9 @@ behaviours its graded test cells check. In a notebook,
 grader judges it from the sandbox instead.
 """
 
-from .behaviour import Behaviour, Case
-from .checker import Checker, CheckFailed
+from .behaviour import Behaviour, Case, Misconception
+from .checker import Checker
 from .registry import behaviours
 from .verdict import Verdict
 
-__all__ = ["Behaviour", "Case", "CheckFailed", "Checker", "Verdict", "behaviours"]
+__all__ = ["Behaviour", "Case", "Checker", "Misconception", "Verdict", "behaviours"]

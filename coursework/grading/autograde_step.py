@@ -108,11 +108,20 @@ def warn_default_seed() -> None:
                 SEED_VARIABLE, SEED_FILE)
 
 
+OUTPUT_KEY = "coursework"  # the metadata of the output that records a verdict for the class report
+
+
 def outputs_of(verdict: Verdict | None) -> list:
-    """A passing verdict as printed text; a failing or missing one as an error (0 points)."""
+    """A passing verdict as printed text; a failing or missing one as an error (0 points). A last,
+    empty output records the verdict's diagnosis for the instructor's misconception report."""
     if verdict is None:
         lines = ["✗ No check is defined for this cell / no hay comprobación para esta celda"]
         return [new_output("error", ename="CheckFailed", evalue=lines[0], traceback=lines)]
     if verdict.passed:
-        return [new_output("stream", name="stdout", text=str(verdict) + "\n")]
-    return [new_output("error", ename="CheckFailed", evalue=verdict.lines[0], traceback=list(verdict.lines))]
+        shown = new_output("stream", name="stdout", text=str(verdict) + "\n")
+    else:
+        shown = new_output("error", ename="CheckFailed", evalue=verdict.lines[0],
+                           traceback=list(verdict.lines))
+    record = {"grade_id": verdict.grade_id, "passed": verdict.passed, "diagnosis": verdict.diagnosis,
+              "attempted": verdict.attempted}
+    return [shown, new_output("display_data", data={"text/plain": ""}, metadata={OUTPUT_KEY: record})]

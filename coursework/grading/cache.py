@@ -46,7 +46,8 @@ def load(directory: str | Path, key: str) -> dict[str, Verdict] | None:
     path = Path(directory) / f"{key}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {g: Verdict(g, v["points"], v["max_points"], tuple(v["lines"])) for g, v in data.items()}
+        return {g: Verdict(g, v["points"], v["max_points"], tuple(v["lines"]), diagnosis=v.get("diagnosis"),
+                           attempted=v.get("attempted", True)) for g, v in data.items()}
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -54,8 +55,8 @@ def load(directory: str | Path, key: str) -> dict[str, Verdict] | None:
 def store(directory: str | Path, key: str, verdicts: dict[str, Verdict]) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    data = {g: {"points": v.points, "max_points": v.max_points, "lines": list(v.lines)}
-            for g, v in verdicts.items()}
+    data = {g: {"points": v.points, "max_points": v.max_points, "lines": list(v.lines),
+                "diagnosis": v.diagnosis, "attempted": v.attempted} for g, v in verdicts.items()}
     handle, partial = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=directory)  # one per writer
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(json.dumps(data, ensure_ascii=False))

@@ -43,11 +43,11 @@ def grade_notebook(notebook, assignment: str, sandbox: Sandbox, *, seed: int,
         "language": language, "blocked": list(module.BLOCKED), "provided": list(module.PROVIDED),
         "code": answer_sources(notebook), "behaviour_timeout": behaviour_timeout,
         "total_timeout": total_timeout,
-        "behaviours": [{"function": b.function, "autograd": b.autograd,
-                        "calls": [_call(case) for case, hidden in cases if not hidden],
+        "behaviours": [{"function": b.function, "rules": b.rules.to_wire(),
+                        "calls": [_call(b, case) for case, hidden in cases if not hidden],
                         "hidden": sum(hidden for _, hidden in cases)} for b, cases in plan],
     }
-    hidden = [[_call(case) for case, is_hidden in cases if is_hidden] for _, cases in plan]
+    hidden = [[_call(b, case) for case, is_hidden in cases if is_hidden] for b, cases in plan]
     try:
         # The zygote enforces the limits itself; this only catches a zygote gone silent.
         results = sandbox.run(job, hidden, timeout=total_timeout + limits.GRACE_SECONDS)
@@ -64,8 +64,9 @@ def grade_notebook(notebook, assignment: str, sandbox: Sandbox, *, seed: int,
     return verdicts
 
 
-def _call(case) -> dict:
-    return {"args": encode(case.args), "kwargs": encode(case.kwargs)}
+def _call(behaviour, case) -> dict:
+    budget, forward = behaviour.budget(case)
+    return {"args": encode(case.args), "kwargs": encode(case.kwargs), "budget": budget, "forward": forward}
 
 
 def outcomes_of(result, count: int, timeout: float, total_timeout: float | None = None) -> list[Outcome]:

@@ -12,7 +12,10 @@ TEXT = {
         "expected": "Esperado: {value}",
         "got": "Obtenido: {value}",
         "hidden": "Pasa los ejemplos mostrados, pero falla con entradas aleatorias ocultas: {kind}.",
+        "held_out": "Falla con los datos de la calificación, que no ves: {kind}.",
         "tensor_of_shape": "tensor de forma {shape}",
+        "diagnosis": "Diagnóstico: {text}",
+        "review": "Repasa en el libro: {url}",
     },
     "en": {
         "passed": "✓ Passed: {summary}",
@@ -21,7 +24,10 @@ TEXT = {
         "expected": "Expected: {value}",
         "got": "Got:      {value}",
         "hidden": "Passes the examples shown but fails on hidden random inputs: {kind}.",
+        "held_out": "Fails on the grading data, which you do not see: {kind}.",
         "tensor_of_shape": "tensor of shape {shape}",
+        "diagnosis": "Diagnosis: {text}",
+        "review": "Review in the book: {url}",
     },
 }
 
@@ -39,6 +45,8 @@ FAILURES = {
         "length": "no devuelve el número de resultados esperado (esperado / obtenido: {detail})",
         "value": "los valores no coinciden con la referencia",
         "accuracy": "la exactitud en los textos de prueba es {detail}, por debajo del mínimo",
+        "structure": "el modelo que devolviste no es el que pide el ejercicio ({detail})",
+        "not_allowed": "ruta no permitida: {message}",
         "timeout": "se agotó el tiempo ({detail}): ¿hay un bucle infinito o un cálculo demasiado lento?",
         "crashed": "el proceso que ejecutaba tu código terminó de forma abrupta ({detail})",
     },
@@ -54,7 +62,40 @@ FAILURES = {
         "length": "it does not return the expected number of results (expected / got: {detail})",
         "value": "the values do not match the reference",
         "accuracy": "the accuracy on the test texts is {detail}, below the minimum",
+        "structure": "the model you returned is not the one the exercise asks for ({detail})",
+        "not_allowed": "route not allowed: {message}",
         "timeout": "time ran out ({detail}): is there an infinite loop or a very slow computation?",
         "crashed": "the process running your code ended abruptly ({detail})",
+    },
+}
+
+# What the notebook's own checks print besides verdicts (the student's view of progress).
+STATUS = {
+    "es": {
+        "not_attempted_check": "· `{function}` todavía no está escrita: esta parte queda sin intentar",
+        "not_written_yet": ("· Tu función todavía lanza NotImplementedError: escríbela en su celda de "
+                            "respuesta"),
+        "try_failed": "✗ Tu código lanzó {name}: {message}",
+        "summary_title": "Resumen de tus funciones (según las comprobaciones de este cuaderno):",
+        "summary_line": "  {function:<28} {status:<14} {points:g} de {total:g} puntos",
+        "done": "✓ lista",
+        "failing": "✗ falla",
+        "not_attempted": "· sin intentar",
+        "summary_note": ("Los puntos de verdad los da la calificación, que vuelve a ejecutar tus celdas de "
+                         "respuesta por separado y con entradas que no ves; la pregunta escrita la califica "
+                         "tu docente."),
+    },
+    "en": {
+        "not_attempted_check": "· `{function}` is not written yet: this part is not attempted",
+        "not_written_yet": "· Your function still raises NotImplementedError: write it in its answer cell",
+        "try_failed": "✗ Your code raised {name}: {message}",
+        "summary_title": "Summary of your functions (by this notebook's checks):",
+        "summary_line": "  {function:<28} {status:<14} {points:g} of {total:g} points",
+        "done": "✓ done",
+        "failing": "✗ failing",
+        "not_attempted": "· not attempted",
+        "summary_note": ("The points that count come from grading, which runs your answer cells again on "
+                         "their own and with inputs you do not see; your instructor grades the written "
+                         "question."),
     },
 }

@@ -31,7 +31,8 @@ from .. import limits as LIMITS
 from .blocking import LOSS_LIBRARIES
 
 HERE = Path(__file__).resolve().parent
-SANDBOX_FILES = ("zygote.py", "blocking.py", "guards.py", "wire.py")  # all the sandbox can see of the course
+# All the sandbox can see of the course:
+SANDBOX_FILES = ("zygote.py", "blocking.py", "guards.py", "watch.py", "harden.py", "wire.py")
 GRADER_DIR = "/opt/grader"
 SCRATCH = "/scratch"  # the sandbox's only writable folder (a small tmpfs), emptied after every child
 UID_BASE, UID_SPAN = 1_900_000_000, 100_000_000  # uids no account uses

@@ -30,7 +30,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import blocking
 import guards
+import harden
 import torch
+import watch
 import wire
 
 PR_SET_DUMPABLE = 4
@@ -45,11 +47,16 @@ def cross_entropy(input, target):
 
 PROVIDED = {"cross_entropy": cross_entropy}
 KEEP_ALIVE = []
+PLACES = []  # where the loaded modules hold what a child locks (harden.survey, once, before any child)
 
 
 def warm_up() -> None:
     """Import now what torch loads lazily on first use (an optimizer step pulls in torch._dynamo),
-    so that every child does not pay for it again."""
+    so that every child does not pay for it again. Forward-mode AD's decompositions too (0.4 s): they
+    are compiled with TorchScript on first use, which the child refuses, so a student's forward-mode
+    AD reaches the watch's own refusal instead."""
+    import torch._decomp.decompositions_for_jvp
+
     weight = torch.zeros(2, requires_grad=True)
     optimizer = torch.optim.Adam([weight], lr=0.1)
     (weight ** 2).sum().backward()
@@ -64,6 +71,7 @@ def main() -> None:
     warm_up()
     blocking.block_imports()
     blocking.block_losses()
+    PLACES[:] = harden.survey()
     limits = json.loads(sys.argv[sys.argv.index("--limits") + 1])  # coursework/limits.py's, and a uid
     if sandboxed and os.getuid() == 0:  # privileged bubblewrap (CI runs as root): become an unused uid
         os.chmod(SCRATCH, 0o1777)
@@ -279,13 +287,23 @@ def child(job, behaviour, out_fd, hidden_fd, scratch, timeout, limits) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
     os.makedirs(scratch, exist_ok=True)
     os.chdir(scratch)
-    blocking.LANGUAGE = job["language"]
+    language = job["language"]
+    blocking.LANGUAGE = language
     blocking.block_primitives(job["blocked"])
     blocking.lock_dispatcher()
-    if not behaviour["autograd"]:  # from before the answer cells run: no reference to keep for later
-        guard = guards.autograd_unavailable(job["language"])
+    rules = watch.Rules.from_wire(behaviour["rules"])
+    if not rules.autograd:  # from before the answer cells run: no reference to keep for later
+        guard = guards.autograd_unavailable(language)
         guard.__enter__()
         KEEP_ALIVE.append(guard)  # a collected guard would put autograd back
+    # The watch sees everything from here on: the answer cells' constants and the decoded inputs are
+    # remembered, and the calls of the student's function are held to the rules.
+    observer = watch.Watch(rules, language).start()
+    capture, intact = harden.stacks()
+    capture(observer.modes)
+    harden.lock(watch.REFUSALS[language]["tamper"], autograd=rules.autograd,
+                autograd_text=guards.AUTOGRAD_MESSAGE[language], places=PLACES)
+    PLACES.clear()  # the originals it held are gone with it: nothing left for the answer cells to find
     namespace = {"__name__": "__main__", "__builtins__": builtins, "torch": torch, "math": math}
     namespace.update({name: PROVIDED[name] for name in job["provided"]})
     cell_error = None
@@ -295,12 +313,12 @@ def child(job, behaviour, out_fd, hidden_fd, scratch, timeout, limits) -> None:
         except BaseException as error:  # noqa: BLE001 (SystemExit too: the student's code is the outcome)
             cell_error = cell_error or _raised(error, f" (answer cell {number})")
     for call in behaviour["calls"]:  # the shown inputs
-        _answer(out_fd, run_call(namespace, behaviour, call, cell_error))
+        _answer(out_fd, run_call(namespace, behaviour, call, cell_error, observer, intact))
     if behaviour["hidden"]:
         with os.fdopen(hidden_fd, "rb") as hidden:
             calls = json.loads(hidden.readline())
         for call in calls:
-            _answer(out_fd, run_call(namespace, behaviour, call, cell_error))
+            _answer(out_fd, run_call(namespace, behaviour, call, cell_error, observer, intact))
 
 
 def _answer(out_fd, outcome) -> None:
@@ -309,13 +327,16 @@ def _answer(out_fd, outcome) -> None:
         data = data[os.write(out_fd, data):]
 
 
-def run_call(namespace, behaviour, call, cell_error) -> dict:
+def run_call(namespace, behaviour, call, cell_error, observer, intact) -> dict:
     function = namespace.get(behaviour["function"])
     if not callable(function):
         return cell_error or {"missing": True}
     try:
         args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
-        return {"returned": wire.encode(function(*args, **kwargs))}
+        result = observer.call(function, args, kwargs, budget=call.get("budget"), forward=call.get("forward"))
+        if not intact(observer.modes):
+            return {"raised": ["NotAllowed", observer.message("tamper", detail="torch modes")]}
+        return {"returned": wire.encode(result)}
     except BaseException as error:  # noqa: BLE001
         return _raised(error)
 

@@ -13,6 +13,7 @@ Run from the course root (the Makefile's targets call these):
     python -m coursework.instructor formgrader [JUPYTER OPTION ...]    # manual grading in JupyterLab
     python -m coursework.instructor export [--lms all|moodle|canvas|none] [--missing blank|zero] [--parts]
     python -m coursework.instructor report [--output reports/grades.png]
+    python -m coursework.instructor misconceptions [ASSIGNMENT ...] [--output reports/misconceptions.png]
 
 Without ASSIGNMENT, every assignment of the course (for autograde, feedback
 and merge: every one with submissions). ``collect`` is the old name of
@@ -76,6 +77,10 @@ def parser() -> argparse.ArgumentParser:
     formgrader_command.add_argument("options", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     report_command = commands.add_parser("report", help="histogram of the scores of each assignment")
     report_command.add_argument("--output", default="reports/grades.png")
+    misconceptions_command = commands.add_parser(
+        "misconceptions", help="per behaviour: who failed it and the misconceptions recognised (table, plot)")
+    misconceptions_command.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    misconceptions_command.add_argument("--output", default="reports/misconceptions.png")
     return parser
 
 
@@ -148,6 +153,13 @@ def run(course: Course, args) -> int:
         path, table = report(course, course.root / args.output)
         print(table)
         print(f"Histograms written to {path}")
+    elif args.command == "misconceptions":
+        from .misconceptions import misconceptions
+
+        path, text, _ = misconceptions(course, _with_submissions(course, args.assignments),
+                                       course.root / args.output)
+        print(text)
+        print(f"Figure written to {path}, table to {path.with_suffix('.md')}")
     return 0
 
 

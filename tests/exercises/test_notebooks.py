@@ -1,7 +1,13 @@
-"""The exercise notebooks: shape, es/en parity, no outputs, in sync with nbgrader, graded as promised."""
+"""The exercise notebooks: shape, es/en parity, no outputs, in sync with nbgrader, graded as promised.
+
+Also what the points reward: at most a tenth for input validation (a notebook that validates and computes
+nothing earns no more, graded in the sandbox), at least 70% autograded, a rubric for every written answer
+(gone from the released notebook), and Run All on a half-done notebook reaching the end.
+"""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -86,7 +92,8 @@ def test_each_notebook_has_a_setup_cell_parts_with_points_and_one_written_answer
     word = {"es": "punto", "en": "point"}[language]
     headings = [line for c in cells if c["cell_type"] == "markdown" for line in source(c).splitlines()
                 if line.startswith("## ")]
-    assert headings and all(re.search(rf"\(\d+ {word}s?\)$", h) for h in headings), headings
+    assert headings and all(re.search(rf"\((\d+(\.\d+)?) {word}s?\)$", h) for h in headings), headings
+    assert source(cells[-1]).endswith("check.summary()") and nbgrader_meta(cells[-1])["locked"]
 
 
 def test_exercises_are_what_nbgrader_generates_from_solutions(tmp_path):
@@ -136,3 +143,115 @@ def test_solution_notebooks_run_top_to_bottom_as_a_student_would(assignment, tmp
         if is_test_cell(cell):
             text = "".join(o.get("text", "") for o in cell.outputs)
             assert "✓" in text and not any(o.output_type == "error" for o in cell.outputs), text
+
+
+# -- what the points reward ----------------------------------------------------------------------------
+
+def points_by_kind(assignment: str) -> dict[str, float]:
+    """Points of the notebook by kind: validation, values, derivation (autograded) and written."""
+    found = {"validation": 0.0, "values": 0.0, "derivation": 0.0}
+    for behaviour in behaviours(assignment).values():
+        found[behaviour.kind] += behaviour.points
+    found["written"] = sum(nbgrader_meta(c)["points"] for c in notebook("solutions", assignment)["cells"]
+                           if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution"))
+    return found
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_validation_is_at_most_a_tenth_and_autograding_at_least_seventy_percent(assignment):
+    kinds = points_by_kind(assignment)
+    auto = kinds["validation"] + kinds["values"] + kinds["derivation"]
+    assert kinds["validation"] <= 0.1 * auto
+    assert auto >= 0.7 * (auto + kinds["written"])
+
+
+RUBRIC = {"es": "**Rúbrica", "en": "**Rubric"}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_written_answer_has_a_rubric_that_the_release_removes(assignment):
+    _, language = parse_assignment(assignment)
+    written, released = ([c for c in notebook(kind, assignment)["cells"]
+                          if nbgrader_meta(c).get("grade_id") == "written_answer"]
+                         for kind in ("solutions", "exercises"))
+    text = source(written[0])
+    assert RUBRIC[language] in text and "### BEGIN SOLUTION" in text
+    points = nbgrader_meta(written[0])["points"]
+    assert re.search(rf"\({points:g} (puntos|points)", text)
+    assert RUBRIC[language] not in source(released[0]) and "BEGIN SOLUTION" not in source(released[0])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_try_it_cells_survive_a_function_not_written_yet(assignment):
+    """Cells that call the student's functions run them inside check.trying(): Run All goes on."""
+    functions = {b.function for b in behaviours(assignment).values()}
+    for cell in notebook("solutions", assignment)["cells"]:
+        if cell["cell_type"] != "code" or nbgrader_meta(cell):
+            continue
+        calls = {node.func.id for node in ast.walk(ast.parse(source(cell)))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        if calls & functions:
+            assert "with check.trying():" in source(cell), source(cell)[:200]
+
+
+def _computing_nothing(cell_source: str) -> str:
+    """The answer cell with every ``return X`` of its functions replaced by zeros shaped like X: the input
+    validation is kept, nothing is computed."""
+    tree = ast.parse(cell_source)
+
+    class Zero(ast.NodeTransformer):
+        def visit_Return(self, node):
+            if node.value is not None:
+                node.value = ast.Call(ast.Name("_nothing", ast.Load()), [node.value], [])
+            return node
+
+    return ast.unparse(ast.fix_missing_locations(Zero().visit(tree)))
+
+
+NOTHING = ('def _nothing(value):\n'
+           '    if isinstance(value, torch.Tensor):\n        return torch.zeros_like(value)\n'
+           '    if isinstance(value, (tuple, list)):\n'
+           '        return type(value)(_nothing(v) for v in value)\n'
+           '    if isinstance(value, dict):\n        return {k: _nothing(v) for k, v in value.items()}\n'
+           '    return 0.0\n')
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_validating_without_computing_earns_at_most_a_tenth_of_the_autograded_points(assignment, sandbox):
+    nb = nbformat.read(path("solutions", assignment), 4)
+    answers = [c for c in nb.cells if c.cell_type == "code" and nbgrader_meta(c).get("solution")]
+    for cell in answers:
+        cell.source = _computing_nothing(cell.source)
+    answers[0].source = NOTHING + answers[0].source
+    verdicts = grade_notebook(nb, assignment, sandbox, seed=12345)
+    validation = {g for g, b in behaviours(assignment).items() if b.kind == "validation"}
+    assert {g for g, v in verdicts.items() if v.passed} == validation  # the validation still passes
+    earned = sum(v.points for v in verdicts.values())
+    assert earned <= 0.1 * sum(b.points for b in behaviours(assignment).values())
+
+
+def test_run_all_on_a_half_done_notebook_reaches_the_end_and_says_where_each_part_is(tmp_path):
+    """Spanish chapter-1 notebook: MSE written, MAE wrong, the rest still the released stubs."""
+    from nbclient import NotebookClient
+
+    from coursework.chapters import CHAPTERS
+
+    assignment = CHAPTERS[0].assignment("es")
+    nb = nbformat.read(path("exercises", assignment), 4)
+    solved = {nbgrader_meta(c).get("grade_id"): c
+              for c in nbformat.read(path("solutions", assignment), 4).cells}
+    for cell in nb.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id == "mse_loss_answer":
+            cell.source = solved[grade_id].source
+        elif grade_id == "l1_loss_answer":
+            cell.source = ("def l1_loss(input, target, reduction='mean'):\n"
+                           "    return (input - target).mean()\n")
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    summary = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert re.search(r"mse_loss\s+✓ lista", summary) and re.search(r"l1_loss\s+✗ falla", summary)
+    assert re.search(r"huber_loss\s+· sin intentar", summary) and "Diagnóstico" in summary

@@ -1,20 +1,25 @@
-"""Chapter 3 checks: a right answer passes, typical mistakes fail exactly their behaviour."""
+"""Chapter 3 checks: one_hot, multi_hot, smooth_labels and smoothed_cross_entropy.
+
+Right answers in several styles pass in both languages, each typical mistake fails the behaviours meant
+to catch it and is named, ready-made routes are refused, the released stub scores 0, and the references
+agree with torch and with numbers worked by hand.
+"""
 
 from __future__ import annotations
 
-import json
-import time
+import math
 
 import pytest
 import torch
 import torch.nn.functional as TF
+from checkkit import failing, of_function, stub, verdicts
 
-from coursework.chapters import chapter
 from coursework.checks import ch3
-from coursework.grading import Checker, behaviours
+from coursework.grading.seed import DEFAULT_SEED
+from coursework.grading.verdict import cases_of
 
 LANGUAGES = ("es", "en")
-GRADE_IDS = [b.grade_id for b in ch3.BEHAVIOURS]
+BY_ID = {b.grade_id: b for b in ch3.BEHAVIOURS}
 
 
 def one_hot(labels, num_classes):
@@ -39,52 +44,82 @@ def smooth_labels(targets, epsilon):
     return (1 - epsilon) * targets + epsilon / targets.shape[1]
 
 
-RIGHT = {"one_hot": one_hot, "multi_hot": multi_hot, "smooth_labels": smooth_labels}
+def smoothed_cross_entropy(logits, labels, epsilon):
+    log_probs = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    targets = smooth_labels(one_hot(labels, logits.shape[1]).to(logits.dtype), epsilon)
+    return -(targets * log_probs).sum(dim=1).mean()
 
 
-def verdicts(namespace, language="en"):
-    checker = Checker(f"ch3-{language}")
-    return {grade_id: checker.verdict(grade_id, namespace) for grade_id in GRADE_IDS}
+RIGHT = {"one_hot": one_hot, "multi_hot": multi_hot, "smooth_labels": smooth_labels,
+         "smoothed_cross_entropy": smoothed_cross_entropy}
 
 
-def failing(namespace):
-    return {grade_id for grade_id, verdict in verdicts(namespace).items() if not verdict.passed}
+# -- honest solutions in other styles --------------------------------------------------------------------
+
+def one_hot_eye(labels, num_classes):
+    one_hot(labels, num_classes)
+    return torch.eye(num_classes)[labels]
 
 
-def with_(**functions):
-    return {**RIGHT, **functions}
+def one_hot_scatter(labels, num_classes):
+    one_hot(labels, num_classes)
+    return torch.zeros(len(labels), num_classes).scatter_(1, labels[:, None], 1.0)
 
 
-# ---- mistakes, one per behaviour ------------------------------------------------------------------
+def multi_hot_vectorised(label_lists, num_classes):
+    rows = [torch.zeros(num_classes).index_fill(0, torch.tensor(c, dtype=torch.long), 1.0) if c
+            else torch.zeros(num_classes) for c in label_lists]
+    return torch.stack(rows) if rows else torch.zeros(0, num_classes)
+
+
+def smoothed_cross_entropy_by_parts(logits, labels, epsilon):
+    """(1 - ε) times the plain cross-entropy plus ε times the mean over classes of -log p, by hand."""
+    m = logits.amax(dim=1, keepdim=True)
+    log_probs = logits - m - torch.log(torch.exp(logits - m).sum(dim=1, keepdim=True))
+    plain = -log_probs[torch.arange(len(labels)), labels]
+    uniform = -log_probs.mean(dim=1)
+    return ((1 - epsilon) * plain + epsilon * uniform).mean()
+
+
+STYLES = [("one_hot", one_hot_eye), ("one_hot", one_hot_scatter), ("multi_hot", multi_hot_vectorised),
+          ("smoothed_cross_entropy", smoothed_cross_entropy_by_parts)]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_right_answer_passes_everything(language):
+    assert failing(f"ch3-{language}", RIGHT) == set()
+
+
+@pytest.mark.parametrize("function, style", STYLES, ids=[s.__name__ for _, s in STYLES])
+def test_honest_solutions_in_other_styles_keep_full_marks(function, style):
+    assert failing("ch3-en", {**RIGHT, function: style}) == set()
+
+
+# ---- mistakes ------------------------------------------------------------------------------------------
 
 def one_hot_int64(labels, num_classes):
-    """Forgets the float conversion (torch.nn.functional.one_hot returns int64)."""
-    out = one_hot(labels, num_classes)
-    return out.long()
+    return one_hot(labels, num_classes).long()
 
 
 def one_hot_inferred_classes(labels, num_classes):
-    """Infers C from the batch instead of using num_classes."""
-    one_hot(labels, num_classes)  # keeps the ValueErrors
-    return (labels[:, None] == torch.arange(int(labels.max()) + 1)).float()
+    return one_hot(labels, int(labels.max()) + 1)
 
 
 def one_hot_no_negative_check(labels, num_classes):
-    """Checks only the upper end of the range: a -1 gives a row of zeros."""
-    if labels.is_floating_point() or labels.max() >= num_classes:
+    if labels.is_floating_point() or (labels >= num_classes).any():
         raise ValueError("bad labels")
     return (labels[:, None] == torch.arange(num_classes)).float()
 
 
-def one_hot_no_dtype_check(labels, num_classes):
-    """Float labels in range go through (the comparison works on floats too)."""
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError("bad labels")
-    return (labels[:, None] == torch.arange(num_classes)).float()
+def multi_hot_last_label_only(label_lists, num_classes):
+    out = torch.zeros(len(label_lists), num_classes)
+    for i, classes in enumerate(label_lists):
+        if classes:
+            out[i, classes[-1]] = 1.0
+    return out
 
 
 def multi_hot_counts(label_lists, num_classes):
-    """Counts repeated indices instead of recording presence."""
     out = torch.zeros(len(label_lists), num_classes)
     for i, classes in enumerate(label_lists):
         for k in classes:
@@ -92,171 +127,168 @@ def multi_hot_counts(label_lists, num_classes):
     return out
 
 
-def multi_hot_via_tensor(label_lists, num_classes):
-    """torch.tensor([]) is float: an empty list cannot index."""
-    out = torch.zeros(len(label_lists), num_classes)
-    for i, classes in enumerate(label_lists):
-        out[i, torch.tensor(classes)] = 1.0
-    return out
-
-
-def multi_hot_last_label_only(label_lists, num_classes):
-    """Rebuilds the whole row for every label, as in one_hot: only the last label survives."""
-    out = torch.zeros(len(label_lists), num_classes)
-    for i, classes in enumerate(label_lists):
-        for k in classes:
-            out[i] = (torch.arange(num_classes) == k).float()
-    return out
-
-
 def smooth_over_wrong_classes(targets, epsilon):
-    """The other convention: epsilon / (C - 1) on the wrong classes only."""
     smooth_labels(targets, epsilon)
-    c = targets.shape[1]
-    return (1 - epsilon) * targets + epsilon / (c - 1) * (1 - targets)
+    return (1 - epsilon) * targets + epsilon / (targets.shape[1] - 1) * (1 - targets)
 
 
 def smooth_rows_as_classes(targets, epsilon):
-    """Takes C from the number of rows."""
     smooth_labels(targets, epsilon)
     return (1 - epsilon) * targets + epsilon / targets.shape[0]
 
 
-def smooth_refuses_one(targets, epsilon):
-    """Refuses epsilon = 1, which torch's label_smoothing and lossfns.functional.smooth_labels accept."""
-    if not 0 <= epsilon < 1:
-        raise ValueError("bad epsilon")
-    return (1 - epsilon) * targets + epsilon / targets.shape[1]
-
-
 def smooth_unchecked(targets, epsilon):
-    """Never checks epsilon: 1.5 gives negative 'probabilities'."""
     return (1 - epsilon) * targets + epsilon / targets.shape[1]
 
 
+def smoothed_ignoring_epsilon(logits, labels, epsilon):
+    return smoothed_cross_entropy(logits, labels, 0.0)
+
+
+def smoothed_twice(logits, labels, epsilon):
+    log_probs = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    targets = smooth_labels(smooth_labels(one_hot(labels, logits.shape[1]), epsilon), epsilon)
+    return -(targets * log_probs).sum(dim=1).mean()
+
+
+def smoothed_class_index_times_log(logits, labels, epsilon):
+    log_probs = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    return -(labels[:, None] * log_probs).sum(dim=1).mean()  # the slide's formula: y_i instead of y_ik
+
+
+def smoothed_mean_over_classes(logits, labels, epsilon):
+    return smoothed_cross_entropy(logits, labels, epsilon) / logits.shape[1]
+
+
+def smoothed_naive_softmax(logits, labels, epsilon):
+    probs = logits.exp() / logits.exp().sum(dim=1, keepdim=True)
+    targets = smooth_labels(one_hot(labels, logits.shape[1]), epsilon)
+    return -(targets * probs.log()).sum(dim=1).mean()
+
+
+# (function, mistake, the behaviours that must fail, the misconception it must be named as, or None)
 MISTAKES = [
-    ("one_hot", one_hot_int64, "one_hot_values", "dtype"),
-    ("one_hot", one_hot_inferred_classes, "one_hot_values", "shape"),
-    ("one_hot", one_hot_no_negative_check, "one_hot_bad_input", "ValueError"),
-    ("one_hot", one_hot_no_dtype_check, "one_hot_bad_input", "ValueError"),
-    ("multi_hot", multi_hot_last_label_only, "multi_hot_values", "values"),
-    ("multi_hot", multi_hot_counts, "multi_hot_empty_and_repeated", "values"),
-    ("multi_hot", multi_hot_via_tensor, "multi_hot_empty_and_repeated", "IndexError"),
-    ("smooth_labels", smooth_over_wrong_classes, "smooth_labels_values", "values"),
-    ("smooth_labels", smooth_rows_as_classes, "smooth_labels_values", "values"),
-    ("smooth_labels", smooth_refuses_one, "smooth_labels_values", "raised ValueError"),
-    ("smooth_labels", smooth_unchecked, "smooth_labels_bad_epsilon", "ValueError"),
+    ("one_hot", one_hot_int64, {"one_hot_values"}, "int64-one-hot"),
+    ("one_hot", one_hot_inferred_classes, {"one_hot_values", "one_hot_bad_input"}, "classes-from-labels"),
+    ("one_hot", one_hot_no_negative_check, {"one_hot_bad_input"}, None),
+    ("multi_hot", multi_hot_last_label_only, {"multi_hot_values"}, None),
+    ("multi_hot", multi_hot_counts, {"multi_hot_empty_and_repeated"}, "counts-not-presence"),
+    ("smooth_labels", smooth_over_wrong_classes, {"smooth_labels_values"}, "smoothing-over-the-others"),
+    ("smooth_labels", smooth_rows_as_classes, {"smooth_labels_values"}, "classes-from-rows"),
+    ("smooth_labels", smooth_unchecked, {"smooth_labels_bad_epsilon"}, None),
+    ("smoothed_cross_entropy", smoothed_ignoring_epsilon,
+     {"smoothed_cross_entropy_values", "smoothed_cross_entropy_stable"}, "epsilon-ignored"),
+    ("smoothed_cross_entropy", smoothed_twice,
+     {"smoothed_cross_entropy_values", "smoothed_cross_entropy_stable"}, "smoothed-twice"),
+    ("smoothed_cross_entropy", smoothed_class_index_times_log,
+     {"smoothed_cross_entropy_values", "smoothed_cross_entropy_stable"}, "class-index-times-log"),
+    ("smoothed_cross_entropy", smoothed_mean_over_classes,
+     {"smoothed_cross_entropy_values", "smoothed_cross_entropy_stable"}, "mean-over-classes"),
+    ("smoothed_cross_entropy", smoothed_naive_softmax, {"smoothed_cross_entropy_stable"},
+     "no-max-subtraction"),
 ]
 
 
-# ---- tests -------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_right_answer_passes_everything(language):
-    results = verdicts(RIGHT, language)
-    assert all(v.passed for v in results.values()), {g: str(v) for g, v in results.items() if not v.passed}
-    assert all(str(v).startswith("✓") for v in results.values())
-
-
-@pytest.mark.parametrize("function, mistake, grade_id, word", MISTAKES,
+@pytest.mark.parametrize("function, mistake, must_fail, key", MISTAKES,
                          ids=[m[1].__name__ for m in MISTAKES])
-def test_a_mistake_fails_exactly_its_behaviour(function, mistake, grade_id, word):
-    namespace = with_(**{function: mistake})
-    assert failing(namespace) == {grade_id}
-    verdict = Checker("ch3-en").verdict(grade_id, namespace)
-    assert verdict.points == 0
-    assert word in str(verdict)
+def test_a_mistake_fails_its_behaviours_and_is_named(function, mistake, must_fail, key):
+    for language in LANGUAGES:
+        found = verdicts(f"ch3-{language}", {**RIGHT, function: mistake}, of_function("ch3-en", function))
+        assert {g for g, v in found.items() if not v.passed} == must_fail, language
+        if key is not None:
+            for grade_id in must_fail - {"one_hot_bad_input"}:
+                assert found[grade_id].diagnosis == key, str(found[grade_id])
 
 
 def test_every_behaviour_has_a_mistake():
-    assert {m[2] for m in MISTAKES} == set(GRADE_IDS)
+    assert set().union(*(m[2] for m in MISTAKES)) == set(BY_ID)
 
 
-def test_feedback_is_in_the_notebooks_language():
-    namespace = with_(smooth_labels=smooth_over_wrong_classes)
-    es = str(Checker("ch3-es").verdict("smooth_labels_values", namespace))
-    en = str(Checker("ch3-en").verdict("smooth_labels_values", namespace))
-    assert "No pasa" in es and "Esperado" in es and "Traceback" not in es
-    assert "Failed" in en and "Expected" in en and "Traceback" not in en
+# ---- ready-made routes -----------------------------------------------------------------------------------
 
+ROUTES = [
+    ("one_hot", lambda labels, num_classes: TF.one_hot(labels, num_classes).float(), "not allowed"),
+    ("smoothed_cross_entropy", lambda logits, labels, epsilon: TF.cross_entropy(
+        logits, labels, label_smoothing=epsilon), "not allowed"),
+    ("smoothed_cross_entropy", lambda logits, labels, epsilon: -(
+        smooth_labels(one_hot(labels, logits.shape[1]), epsilon) * torch.log_softmax(logits, 1))
+        .sum(1).mean(),
+     "not allowed"),
+]
+
+
+@pytest.mark.parametrize("function, route, words", ROUTES,
+                         ids=["F.one_hot", "F.cross_entropy", "log_softmax"])
+def test_ready_made_routes_score_zero(function, route, words):
+    found = verdicts("ch3-en", {**RIGHT, function: route}, of_function("ch3-en", function))
+    for grade_id, verdict in found.items():
+        if BY_ID[grade_id].raises is None:
+            assert verdict.points == 0 and words in str(verdict), str(verdict)
+
+
+# ---- the stub and validation only ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_released_stub_scores_nothing(language):
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
-    results = verdicts({name: stub for name in RIGHT}, language)
-    assert all(v.points == 0 for v in results.values())
-    assert sum(v.max_points for v in results.values()) == 8
+    found = verdicts(f"ch3-{language}", dict.fromkeys(RIGHT, stub))
+    assert all(v.points == 0 and not v.attempted for v in found.values())
 
 
-def test_missing_function_scores_nothing():
-    assert all(v.points == 0 for v in verdicts({}).values())
+def test_validating_without_computing_earns_at_most_a_tenth():
+    def validating_one_hot(labels, num_classes):
+        one_hot(labels, num_classes)
+        return torch.zeros(len(labels), num_classes)
+
+    def validating_smooth(targets, epsilon):
+        smooth_labels(targets, epsilon)
+        return targets
+
+    found = verdicts("ch3-en", {"one_hot": validating_one_hot, "smooth_labels": validating_smooth,
+                                "multi_hot": lambda lists, c: torch.zeros(len(lists), c),
+                                "smoothed_cross_entropy": lambda *args: torch.zeros(())})
+    assert sum(v.points for v in found.values()) <= 0.1 * sum(b.points for b in ch3.BEHAVIOURS)
 
 
-def test_checks_are_fast():
-    start = time.perf_counter()
-    verdicts(RIGHT)
-    assert time.perf_counter() - start < 1.0
-
-
-# ---- the references against independent values -------------------------------------------------
+# ---- the references ----------------------------------------------------------------------------------
 
 def test_one_hot_reference_is_torch_one_hot_as_float():
-    labels = torch.tensor([0, 2, 1, 0])
-    expected = ch3.one_hot_reference(labels, 4)
-    assert expected.dtype == torch.float32
-    torch.testing.assert_close(expected, TF.one_hot(labels, 4).float())
+    for case, _ in cases_of(BY_ID["one_hot_values"], DEFAULT_SEED):
+        labels, c = case.args
+        torch.testing.assert_close(BY_ID["one_hot_values"].expected(case), TF.one_hot(labels, c).float())
+        assert int(labels.max()) < c - 1 or labels.numel() <= 4  # hidden cases leave the last class out
 
 
 def test_multi_hot_reference_by_hand():
-    expected = behaviours("ch3-en")["multi_hot_empty_and_repeated"].reference([[0, 2], [], [1, 1]], 3)
-    assert expected.dtype == torch.float32
-    torch.testing.assert_close(expected, torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+    case = BY_ID["multi_hot_empty_and_repeated"].fixed()[0]
+    torch.testing.assert_close(BY_ID["multi_hot_empty_and_repeated"].expected(case),
+                               torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
 
 
-def test_smooth_labels_reference_by_hand_and_through_torch_cross_entropy():
-    smooth = behaviours("ch3-en")["smooth_labels_values"].reference
-    targets = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-    expected = smooth(targets, 0.1)
-    assert expected.dtype == torch.float32
-    a, b = 0.9 + 0.1 / 3, 0.1 / 3
-    torch.testing.assert_close(expected, torch.tensor([[a, b, b], [b, b, a]]))
-    # torch's label_smoothing=ε is cross-entropy against exactly this target
-    logits = torch.tensor([[2.0, 0.5, -1.0], [0.3, -0.2, 1.1]])
-    torch.testing.assert_close(TF.cross_entropy(logits, expected),
-                               TF.cross_entropy(logits, torch.tensor([0, 2]), label_smoothing=0.1))
+def test_smooth_labels_reference_by_hand():
+    case = BY_ID["smooth_labels_values"].fixed()[0]  # epsilon 0.1, C = 3
+    expected = BY_ID["smooth_labels_values"].expected(case)
+    torch.testing.assert_close(expected[0], torch.tensor([0.9 + 0.1 / 3, 0.1 / 3, 0.1 / 3]))
 
 
-# ---- the notebooks -----------------------------------------------------------------------------
+@pytest.mark.parametrize("grade_id", ["smoothed_cross_entropy_values", "smoothed_cross_entropy_stable"])
+def test_smoothed_reference_is_cross_entropy_against_smoothed_targets(grade_id):
+    behaviour = BY_ID[grade_id]
+    for case, _ in cases_of(behaviour, DEFAULT_SEED):
+        logits, labels, epsilon = case.args
+        c = logits.shape[1]
+        targets = (1 - epsilon) * TF.one_hot(labels, c).double() + epsilon / c
+        by_definition = -(targets * TF.log_softmax(logits.double(), dim=1)).sum(dim=1).mean()
+        torch.testing.assert_close(behaviour.expected(case).double(), by_definition, rtol=1e-5,
+                                   atol=behaviour.atol)
 
-def notebook_points(language):
-    path = chapter("ch3").solution(language)
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    points = {}
-    for cell in notebook["cells"]:
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        if grading.get("grade") and not grading.get("solution"):
-            points[grading["grade_id"]] = grading["points"]
-    return points
 
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_notebook_points_match_the_behaviours(language):
-    assert notebook_points(language) == {b.grade_id: b.points for b in ch3.BEHAVIOURS}
+def test_smoothed_minimum_is_the_entropy_of_the_smoothed_target():
+    """At z = log ỹ the loss is H(ỹ): with ε = 0.2 and C = 5, log 21 apart, H = 0.6615 nats."""
+    target = torch.tensor([0.84, 0.04, 0.04, 0.04, 0.04], dtype=torch.float64)
+    loss = ch3.smoothed_ce_reference(target.log()[None], torch.tensor([0]), 0.2)
+    assert math.isclose(loss.item(), -(target * target.log()).sum().item(), rel_tol=1e-12)
+    assert math.isclose(math.log(0.84 / 0.04), math.log(21), rel_tol=1e-12)
 
 
 def test_blocked_and_provided():
-    assert ch3.BLOCKED == ("one_hot",)
-    assert ch3.PROVIDED == ()
-
-
-@pytest.mark.parametrize("language, verb", [("es", "Comprueba que"), ("en", "Check that")])
-def test_check_cells_state_the_summary(language, verb):
-    path = chapter("ch3").solution(language)
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    sources = {cell["metadata"]["nbgrader"]["grade_id"]: "".join(cell["source"]) for cell in cells
-               if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell["cell_type"] == "code"}
-    for behaviour in ch3.BEHAVIOURS:
-        assert sources[behaviour.grade_id] == (f'"""{verb} {behaviour.summary[language]}."""\n'
-                                               f'check("{behaviour.grade_id}")')
+    assert ch3.BLOCKED == ("one_hot", "softmax", "log_softmax") and ch3.PROVIDED == ()

@@ -1,20 +1,20 @@
 """Tests of the chapter 4 checks (coursework.checks.ch4): backpropagation written by hand.
 
-A correct solution passes every behaviour in both languages; each typical mistake fails
-exactly the behaviour meant to catch it; the released stub scores 0. The references are
-checked against independent values: the worked numbers of the chapter computed here with
-Python floats, central differences (lossfns.gradcheck) of losses written here with torch
-ops, and torch.autograd through torch.nn.functional.cross_entropy.
+A correct solution, written in several styles, passes every behaviour in both languages; each typical
+mistake fails exactly the behaviours meant to catch it and is named; autograd, library layers and
+numerical differentiation score 0 with a reason; the released stub scores 0. The references are checked
+against independent values: the worked numbers of the chapter computed here with Python floats, central
+differences (lossfns.gradcheck) of losses written here with torch ops, and torch.autograd through
+torch.nn.functional.cross_entropy.
 """
 
-import json
 import math
 
 import pytest
 import torch
 import torch.nn.functional as TF
+from checkkit import failing, of_function, stub, verdicts
 
-from coursework.chapters import chapter
 from coursework.checks import ch4
 from coursework.grading import Case, Checker
 from coursework.grading.seed import instructor_seed
@@ -23,10 +23,10 @@ from lossfns.data import worked_network as wn
 from lossfns.gradcheck import numerical_gradient
 
 LANGUAGES = ("es", "en")
-GRADE_IDS = [b.grade_id for b in ch4.BEHAVIOURS]
+BY_ID = {b.grade_id: b for b in ch4.BEHAVIOURS}
 
 
-# -- a correct solution, written with torch primitives only (softmax and losses are blocked) ----------
+# -- a correct solution, written with torch primitives only ----------------------------------------------
 
 def sigmoid_derivative(z):
     s = torch.sigmoid(z)
@@ -57,22 +57,79 @@ def _one_hot(target, like):
     return y
 
 
-def softmax_cross_entropy_grad(logits, target):
+def _softmax(logits):
     e = (logits - logits.max(dim=1, keepdim=True).values).exp()
-    return (e / e.sum(dim=1, keepdim=True) - _one_hot(target, logits)) / logits.shape[0]
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def weighted_cross_entropy_grad(logits, target, weight):
+    w = weight[target].to(logits.dtype)
+    return w[:, None] * (_softmax(logits) - _one_hot(target, logits)) / w.sum()
 
 
 CORRECT = {"sigmoid_derivative": sigmoid_derivative, "backprop": backprop,
-           "softmax_cross_entropy_grad": softmax_cross_entropy_grad}
+           "weighted_cross_entropy_grad": weighted_cross_entropy_grad}
 
 
-def stub(*args, **kwargs):
-    raise NotImplementedError()
+# -- the same, in other styles ---------------------------------------------------------------------------
+
+def sigmoid_derivative_exp(z):
+    s = 1 / (1 + torch.exp(-z.clamp(min=-80)))  # clamp keeps exp(-z) finite; S' is 0 there anyway
+    return s - s * s
 
 
-def verdict(grade_id, language="en", **functions):
-    """The verdict of one behaviour for the correct solution with some functions replaced."""
-    return Checker(f"ch4-{language}").verdict(grade_id, {**CORRECT, **functions})
+def backprop_per_example(x, t, W1, W2):
+    _check_shapes(x, t, W1, W2)
+    n = x.shape[0]
+    g1, g2, E = torch.zeros_like(W1), torch.zeros_like(W2), torch.zeros((), dtype=x.dtype)
+    for i in range(n):
+        h = torch.sigmoid(W1 @ x[i])
+        o = torch.sigmoid(W2 @ h)
+        E = E + 0.5 * ((o - t[i]) ** 2).sum() / n
+        d2 = (o - t[i]) * o * (1 - o) / n
+        d1 = (W2.T @ d2) * h * (1 - h)
+        g2 += torch.outer(d2, h)
+        g1 += torch.outer(d1, x[i])
+    return E, g1, g2
+
+
+def backprop_loops(x, t, W1, W2):
+    _check_shapes(x, t, W1, W2)
+    (n, d), hidden, k = x.shape, W1.shape[0], W2.shape[0]
+    g1, g2, E = torch.zeros_like(W1), torch.zeros_like(W2), 0.0
+    for i in range(n):
+        h = [torch.sigmoid(sum(W1[j, m] * x[i, m] for m in range(d))) for j in range(hidden)]
+        o = [torch.sigmoid(sum(W2[j, m] * h[m] for m in range(hidden))) for j in range(k)]
+        E = E + 0.5 * sum((o[j] - t[i, j]) ** 2 for j in range(k)) / n
+        d2 = [(o[j] - t[i, j]) * o[j] * (1 - o[j]) / n for j in range(k)]
+        for j in range(k):
+            for m in range(hidden):
+                g2[j, m] += d2[j] * h[m]
+        for j in range(hidden):
+            d1 = sum(d2[m] * W2[m, j] for m in range(k)) * h[j] * (1 - h[j])
+            for m in range(d):
+                g1[j, m] += d1 * x[i, m]
+    return E, g1, g2
+
+
+def weighted_grad_einsum(logits, target, weight):
+    w = weight[target].to(logits.dtype)
+    p = _softmax(logits)
+    return torch.einsum("n,nc->nc", w, p - _one_hot(target, logits)) / w.sum()
+
+
+STYLES = [("sigmoid_derivative", sigmoid_derivative_exp), ("backprop", backprop_per_example),
+          ("backprop", backprop_loops), ("weighted_cross_entropy_grad", weighted_grad_einsum)]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_correct_solution_passes(language):
+    assert failing(f"ch4-{language}", CORRECT) == set()
+
+
+@pytest.mark.parametrize("function, style", STYLES, ids=[s.__name__ for _, s in STYLES])
+def test_honest_solutions_in_other_styles_keep_full_marks(function, style):
+    assert failing("ch4-en", {**CORRECT, function: style}) == set()
 
 
 # -- typical mistakes ------------------------------------------------------------------------------------
@@ -82,11 +139,6 @@ def sigmoid_derivative_naive(z):
     return torch.exp(-z) / (1 + torch.exp(-z)) ** 2
 
 
-def sigmoid_derivative_autograd(z):
-    z = z.clone().requires_grad_(True)
-    return torch.autograd.grad(torch.sigmoid(z).sum(), z)[0]
-
-
 def backprop_no_sigmoid_derivative(x, t, W1, W2):
     """delta = dE/do, the factor o(1 - o) forgotten in both layers."""
     _check_shapes(x, t, W1, W2)
@@ -94,8 +146,13 @@ def backprop_no_sigmoid_derivative(x, t, W1, W2):
     h = torch.sigmoid(x @ W1.T)
     o = torch.sigmoid(h @ W2.T)
     delta2 = (o - t) / n
-    delta1 = delta2 @ W2
-    return 0.5 * ((o - t) ** 2).sum() / n, delta1.T @ x, delta2.T @ h
+    return 0.5 * ((o - t) ** 2).sum() / n, (delta2 @ W2).T @ x, delta2.T @ h
+
+
+def backprop_sign_of_output_delta(x, t, W1, W2):
+    """dE/do = t - o, the slides' sign: every gradient flips."""
+    E, g1, g2 = backprop(x, t, W1, W2)
+    return E, -g1, -g2
 
 
 def backprop_summed_batch(x, t, W1, W2):
@@ -103,6 +160,11 @@ def backprop_summed_batch(x, t, W1, W2):
     E, g1, g2 = backprop(x, t, W1, W2)
     n = x.shape[0]
     return E * n, g1 * n, g2 * n
+
+
+def backprop_without_the_half(x, t, W1, W2):
+    E, g1, g2 = backprop(x, t, W1, W2)
+    return 2 * E, 2 * g1, 2 * g2
 
 
 def backprop_mse_convention(x, t, W1, W2):
@@ -118,25 +180,6 @@ def backprop_from_to(x, t, W1, W2):
     return E, g1.T, g2.T
 
 
-def backprop_backward(x, t, W1, W2):
-    """Lets autograd do the work with .backward()."""
-    W1, W2 = W1.clone().requires_grad_(True), W2.clone().requires_grad_(True)
-    with torch.enable_grad():
-        o = torch.sigmoid(torch.sigmoid(x @ W1.T) @ W2.T)
-        E = 0.5 * ((o - t) ** 2).sum() / x.shape[0]
-        E.backward()
-    return E.detach(), W1.grad, W2.grad
-
-
-def backprop_autograd_grad(x, t, W1, W2):
-    W1, W2 = W1.clone().requires_grad_(True), W2.clone().requires_grad_(True)
-    with torch.enable_grad():
-        o = torch.sigmoid(torch.sigmoid(x @ W1.T) @ W2.T)
-        E = 0.5 * ((o - t) ** 2).sum() / x.shape[0]
-        g1, g2 = torch.autograd.grad(E, [W1, W2])
-    return E.detach(), g1, g2
-
-
 def backprop_unchecked(x, t, W1, W2):
     """No shape checks: torch raises RuntimeError, or t broadcasts silently."""
     n = x.shape[0]
@@ -147,106 +190,163 @@ def backprop_unchecked(x, t, W1, W2):
     return 0.5 * ((o - t) ** 2).sum() / n, delta1.T @ x, delta2.T @ h
 
 
-def softmax_grad_no_mean(logits, target):
-    """softmax - one_hot, without the 1/N of the mean over the batch."""
-    return softmax_cross_entropy_grad(logits, target) * logits.shape[0]
+def weighted_divided_by_n(logits, target, weight):
+    w = weight[target].to(logits.dtype)
+    return w[:, None] * (_softmax(logits) - _one_hot(target, logits)) / len(target)
 
 
-def softmax_grad_naive(logits, target):
-    """exp(z) / sum exp(z) without subtracting the max: exp(1000) = inf."""
+def weighted_ignoring_weights(logits, target, weight):
+    return (_softmax(logits) - _one_hot(target, logits)) / len(target)
+
+
+def weighted_sign_flipped(logits, target, weight):
+    return -weighted_cross_entropy_grad(logits, target, weight)
+
+
+def weighted_naive_softmax(logits, target, weight):
     e = logits.exp()
-    return (e / e.sum(dim=1, keepdim=True) - _one_hot(target, logits)) / logits.shape[0]
+    w = weight[target].to(logits.dtype)
+    return w[:, None] * (e / e.sum(dim=1, keepdim=True) - _one_hot(target, logits)) / w.sum()
 
 
-def softmax_grad_backward(logits, target):
-    logits = logits.clone().requires_grad_(True)
-    with torch.enable_grad():
-        e = (logits - logits.max(dim=1, keepdim=True).values.detach()).exp()
-        log_p = (e / e.sum(dim=1, keepdim=True)).log()
-        (-log_p[torch.arange(len(target)), target].mean()).backward()
-    return logits.grad
-
-
+# (function, mistake, the behaviours that must fail, the misconception it must be named as, or None)
 MISTAKES = [
-    # (grade_id that must fail, function name, wrong function, a word of the feedback in English)
-    ("sigmoid_derivative", "sigmoid_derivative", sigmoid_derivative_naive, "values"),
-    ("sigmoid_derivative", "sigmoid_derivative", sigmoid_derivative_autograd, "autograd"),
-    ("backprop_one_example", "backprop", backprop_no_sigmoid_derivative, "values"),
-    ("backprop_one_example", "backprop", backprop_mse_convention, "values"),
-    ("backprop_one_example", "backprop", backprop_from_to, "shape"),
-    ("backprop_one_example", "backprop", backprop_backward, "autograd"),
-    ("backprop_one_example", "backprop", backprop_autograd_grad, "autograd"),
-    ("backprop_batch_mean", "backprop", backprop_summed_batch, "values"),
-    ("backprop_bad_shapes", "backprop", backprop_unchecked, "ValueError"),
-    ("softmax_cross_entropy_grad", "softmax_cross_entropy_grad", softmax_grad_no_mean, "values"),
-    ("softmax_cross_entropy_grad", "softmax_cross_entropy_grad", softmax_grad_backward, "autograd"),
-    ("softmax_cross_entropy_grad_stable", "softmax_cross_entropy_grad", softmax_grad_naive, "values"),
+    ("sigmoid_derivative", sigmoid_derivative_naive, {"sigmoid_derivative"}, "naive-sigmoid-derivative"),
+    ("backprop", backprop_no_sigmoid_derivative, {"backprop_one_example", "backprop_batch_mean"},
+     "no-sigmoid-derivative"),
+    ("backprop", backprop_sign_of_output_delta, {"backprop_one_example", "backprop_batch_mean"},
+     "output-delta-sign"),
+    ("backprop", backprop_summed_batch, {"backprop_batch_mean"}, "summed-batch"),
+    ("backprop", backprop_without_the_half, {"backprop_one_example", "backprop_batch_mean"}, "no-half"),
+    ("backprop", backprop_mse_convention, {"backprop_one_example", "backprop_batch_mean"},
+     "mse-loss-convention"),
+    ("backprop", backprop_from_to, {"backprop_one_example", "backprop_batch_mean"}, "weights-from-to"),
+    ("backprop", backprop_unchecked, {"backprop_bad_shapes"}, None),
+    ("weighted_cross_entropy_grad", weighted_divided_by_n, {"weighted_ce_grad", "weighted_ce_grad_stable"},
+     "divided-by-n"),
+    ("weighted_cross_entropy_grad", weighted_ignoring_weights,
+     {"weighted_ce_grad", "weighted_ce_grad_stable"}, "weights-ignored"),
+    ("weighted_cross_entropy_grad", weighted_sign_flipped, {"weighted_ce_grad", "weighted_ce_grad_stable"},
+     "gradient-sign"),
+    ("weighted_cross_entropy_grad", weighted_naive_softmax, {"weighted_ce_grad_stable"},
+     "no-max-subtraction"),
 ]
-SPANISH_WORD = {"values": "valores", "autograd": "autograd", "shape": "forma", "ValueError": "ValueError"}
 
 
-# -- the checks ------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("grade_id", GRADE_IDS)
-def test_correct_solution_passes(grade_id, language):
-    result = verdict(grade_id, language)
-    assert result.passed, str(result)
-    assert "✓" in str(result)
-
-
-@pytest.mark.parametrize("grade_id, function, wrong, word", MISTAKES,
-                         ids=[f"{m[0]}-{m[2].__name__}" for m in MISTAKES])
-def test_mistake_fails_exactly_its_behaviour(grade_id, function, wrong, word):
+@pytest.mark.parametrize("function, wrong, must_fail, key", MISTAKES,
+                         ids=[m[1].__name__ for m in MISTAKES])
+def test_mistake_fails_exactly_its_behaviours_and_is_named(function, wrong, must_fail, key):
     for language in LANGUAGES:
-        result = verdict(grade_id, language, **{function: wrong})
-        assert result.points == 0
-        expected_word = word if language == "en" else SPANISH_WORD[word]
-        assert expected_word in str(result), str(result)
-    # The mistake is caught by its own behaviour; the other behaviours of the function it can pass
-    # (e.g. summing the batch passes with one example) are listed here.
-    passes_elsewhere = {backprop_summed_batch: ["backprop_one_example", "backprop_bad_shapes"],
-                        backprop_unchecked: ["backprop_one_example", "backprop_batch_mean"],
-                        softmax_grad_naive: ["softmax_cross_entropy_grad"],
-                        backprop_no_sigmoid_derivative: ["backprop_bad_shapes"],
-                        backprop_mse_convention: ["backprop_bad_shapes"],
-                        backprop_from_to: ["backprop_bad_shapes"]}
-    for other in passes_elsewhere.get(wrong, []):
-        assert verdict(other, **{function: wrong}).passed, other
+        found = verdicts(f"ch4-{language}", {**CORRECT, function: wrong}, of_function("ch4-en", function))
+        assert {g for g, v in found.items() if not v.passed} == must_fail, language
+        if key is not None:
+            for grade_id in must_fail:
+                assert found[grade_id].diagnosis == key, str(found[grade_id])
 
 
-def test_summed_batch_fails_only_on_batches():
-    assert verdict("backprop_one_example", backprop=backprop_summed_batch).passed
-    result = verdict("backprop_batch_mean", backprop=backprop_summed_batch)
-    assert result.points == 0
-    assert "Input:" in str(result)          # a fixed case: the batch of the worked network is shown
+def test_summed_batch_fails_only_on_batches_and_shows_the_worked_batch():
+    found = verdicts("ch4-en", {**CORRECT, "backprop": backprop_summed_batch}, ["backprop_batch_mean"])
+    assert "Input:" in str(found["backprop_batch_mean"])  # a fixed case: the worked batch is shown
 
 
-def test_autograd_solutions_earn_nothing_anywhere():
-    """Calling .backward() or torch.autograd.grad scores 0 on every behaviour that computes a gradient."""
-    wrong = {"backprop": backprop_backward, "sigmoid_derivative": sigmoid_derivative_autograd,
-             "softmax_cross_entropy_grad": softmax_grad_backward}
-    for grade_id in GRADE_IDS:
-        if grade_id == "backprop_bad_shapes":
-            continue  # raising ValueError before any gradient is computed is right whatever comes after
-        result = verdict(grade_id, "es", **wrong)
-        assert result.points == 0 and "autograd" in str(result), str(result)
-    for grade_id in ("backprop_one_example", "backprop_batch_mean"):
-        assert verdict(grade_id, backprop=backprop_autograd_grad).points == 0
-    assert torch.is_grad_enabled()            # the guard leaves autograd as it found it
+# -- autograd, library layers and numerical differentiation score 0 ---------------------------------------
+
+def sigmoid_derivative_autograd(z):
+    z = z.clone().requires_grad_(True)
+    return torch.autograd.grad(torch.sigmoid(z).sum(), z)[0]
+
+
+def backprop_backward(x, t, W1, W2):
+    W1, W2 = W1.clone().requires_grad_(True), W2.clone().requires_grad_(True)
+    with torch.enable_grad():
+        o = torch.sigmoid(torch.sigmoid(x @ W1.T) @ W2.T)
+        E = 0.5 * ((o - t) ** 2).sum() / x.shape[0]
+        E.backward()
+    return E.detach(), W1.grad, W2.grad
+
+
+def backprop_func_grad(x, t, W1, W2):
+    def error(A, B):
+        o = torch.sigmoid(torch.sigmoid(x @ A.T) @ B.T)
+        return 0.5 * ((o - t) ** 2).sum() / x.shape[0]
+    g1, g2 = torch.func.grad(error, argnums=(0, 1))(W1, W2)
+    return error(W1, W2), g1, g2
+
+
+def backprop_linear_layers(x, t, W1, W2):
+    first = torch.nn.Linear(W1.shape[1], W1.shape[0], bias=False).double()
+    first.weight.data = W1
+    h = torch.sigmoid(first(x))
+    o = torch.sigmoid(h @ W2.T)
+    n = x.shape[0]
+    delta2 = (o - t) * o * (1 - o) / n
+    delta1 = (delta2 @ W2) * h * (1 - h)
+    return 0.5 * ((o - t) ** 2).sum() / n, delta1.T @ x, delta2.T @ h
+
+
+def backprop_finite_differences(x, t, W1, W2, eps=1e-6):
+    def error(A, B):
+        o = torch.sigmoid(torch.sigmoid(x @ A.T) @ B.T)
+        return 0.5 * ((o - t) ** 2).sum() / x.shape[0]
+
+    def numeric(f, W):
+        grad = torch.zeros_like(W)
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                up, down = W.clone(), W.clone()
+                up[i, j] += eps
+                down[i, j] -= eps
+                grad[i, j] = (f(up) - f(down)) / (2 * eps)
+        return grad
+
+    return error(W1, W2), numeric(lambda A: error(A, W2), W1), numeric(lambda B: error(W1, B), W2)
+
+
+def sigmoid_derivative_finite_differences(z):
+    h = 1e-5
+    wide = z.double()
+    return ((torch.sigmoid(wide + h) - torch.sigmoid(wide - h)) / (2 * h)).to(z.dtype)
+
+
+def weighted_grad_backward(logits, target, weight):
+    leaf = logits.clone().requires_grad_(True)
+    with torch.enable_grad():
+        log_p = leaf - leaf.max(dim=1, keepdim=True).values.detach()
+        log_p = log_p - log_p.exp().sum(dim=1, keepdim=True).log()
+        w = weight[target]
+        (-(w * log_p[torch.arange(len(target)), target]).sum() / w.sum()).backward()
+    return leaf.grad
+
+
+ROUTES = [
+    ("sigmoid_derivative", sigmoid_derivative_autograd, "autograd"),
+    ("backprop", backprop_backward, "autograd"),
+    ("backprop", backprop_func_grad, "autograd"),
+    ("backprop", backprop_linear_layers, "torch.nn.modules.linear"),
+    ("backprop", backprop_finite_differences, "forward passes"),
+    ("sigmoid_derivative", sigmoid_derivative_finite_differences, "numerical derivative"),
+    ("weighted_cross_entropy_grad", weighted_grad_backward, "autograd"),
+]
+
+
+@pytest.mark.parametrize("function, route, words", ROUTES, ids=[r[1].__name__ for r in ROUTES])
+def test_other_routes_to_the_gradient_score_zero_with_a_reason(function, route, words):
+    found = verdicts("ch4-en", {**CORRECT, function: route}, of_function("ch4-en", function))
+    for grade_id, verdict in found.items():
+        if BY_ID[grade_id].raises is None:
+            assert verdict.points == 0 and words in str(verdict), str(verdict)
+    assert torch.is_grad_enabled()            # the checks leave autograd as they found it
     w = torch.ones(2, requires_grad=True)
     (w ** 2).sum().backward()
     assert w.grad.tolist() == [2.0, 2.0]
 
 
+# -- the stub, validation only ---------------------------------------------------------------------------
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_stub_scores_zero(language):
-    functions = {name: stub for name in CORRECT}
-    for grade_id in GRADE_IDS:
-        result = verdict(grade_id, language, **functions)
-        assert result.points == 0, grade_id
-        if grade_id != "backprop_bad_shapes":
-            assert "NotImplementedError" in str(result)
+    found = verdicts(f"ch4-{language}", dict.fromkeys(CORRECT, stub))
+    assert all(v.points == 0 and not v.attempted for v in found.values())
 
 
 def test_missing_function_scores_zero():
@@ -254,16 +354,30 @@ def test_missing_function_scores_zero():
     assert result.points == 0 and "no está definida" in str(result)
 
 
+def test_validating_without_computing_earns_at_most_a_tenth():
+    def validating(x, t, W1, W2):
+        _check_shapes(x, t, W1, W2)
+        return torch.zeros(()), torch.zeros_like(W1), torch.zeros_like(W2)
+
+    def nothing(logits, *rest):
+        return torch.zeros_like(logits)
+
+    found = verdicts("ch4-en", {"backprop": validating, "sigmoid_derivative": nothing,
+                                "weighted_cross_entropy_grad": nothing})
+    assert sum(v.points for v in found.values()) <= 0.1 * sum(b.points for b in ch4.BEHAVIOURS)
+
+
 # -- the references against independent values ----------------------------------------------------------
 
 def _all_cases(grade_id):
-    behaviour = Checker("ch4-en").behaviours[grade_id]
-    return behaviour, [case for case, _ in cases_of(behaviour, instructor_seed()[0])]
+    return BY_ID[grade_id], [case for case, _ in cases_of(BY_ID[grade_id], instructor_seed()[0])]
 
 
 def test_worked_network_numbers_by_hand():
     """E and dE/dW_16 of the worked network with Python floats, as in the chapter."""
-    S = lambda v: 1 / (1 + math.exp(-v))
+    def S(v):
+        return 1 / (1 + math.exp(-v))
+
     hidden = [S(sum(w * x for w, x in zip(row, wn.INPUTS))) for row in wn.W1]
     out = [S(sum(w * h for w, h in zip(row, hidden))) for row in wn.W2]
     E = 0.5 * sum((o - t) ** 2 for o, t in zip(out, wn.TARGETS))
@@ -298,72 +412,53 @@ def test_backprop_reference_matches_finite_differences(grade_id):
                                    rtol=1e-5, atol=1e-9)
 
 
+def test_every_gradient_behaviour_has_a_case_too_big_for_finite_differences():
+    """Two forward passes per weight must exceed the budget on at least one case of each behaviour."""
+    from coursework import limits
+
+    for grade_id in ("backprop_one_example", "backprop_batch_mean"):
+        _, cases = _all_cases(grade_id)
+        weights = max(w1.numel() + w2.numel() for _, _, w1, w2 in (c.args for c in cases))
+        assert 2 * weights > limits.FORWARD_PASSES
+
+
 def test_sigmoid_derivative_reference_matches_finite_differences():
     behaviour, cases = _all_cases("sigmoid_derivative")
     for case in cases:
         (z,) = case.args
-        expected = behaviour.expected(case)
         numeric = numerical_gradient(lambda v: torch.sigmoid(v).sum(), z.double())
-        torch.testing.assert_close(expected.double(), numeric, rtol=1e-5, atol=1e-7)
+        torch.testing.assert_close(behaviour.expected(case).double(), numeric, rtol=1e-5, atol=1e-7)
     assert behaviour.expected(cases[1]).tolist() == [0.0, 0.0]        # saturated: S' = 0 at z = +-1000
     assert behaviour.expected(cases[0])[1].item() == 0.25             # S'(0) = 1/4
 
 
-@pytest.mark.parametrize("grade_id", ["softmax_cross_entropy_grad", "softmax_cross_entropy_grad_stable"])
-def test_softmax_grad_reference_matches_torch_and_finite_differences(grade_id):
+@pytest.mark.parametrize("grade_id", ["weighted_ce_grad", "weighted_ce_grad_stable"])
+def test_weighted_reference_matches_torch_and_the_formula(grade_id):
     behaviour, cases = _all_cases(grade_id)
     for case in cases:
-        logits, target = case.args
+        logits, target, weight = case.args
+        leaf = logits.detach().double().clone().requires_grad_(True)
+        TF.cross_entropy(leaf, target, weight.double()).backward()
         expected = behaviour.expected(case)
-        leaf = logits.double().requires_grad_(True)
-        TF.cross_entropy(leaf, target).backward()
         torch.testing.assert_close(expected.double(), leaf.grad, rtol=1e-5, atol=1e-7)
+        w = weight.double()[target]
+        p, y = TF.softmax(logits.double(), dim=1), TF.one_hot(target, logits.shape[1])
+        formula = w[:, None] * (p - y) / w.sum()
+        torch.testing.assert_close(expected.double(), formula, rtol=1e-5, atol=1e-7)
         assert expected.isfinite().all()
-        if logits.abs().max() < 50:       # finite differences need moderate logits in float64
-            numeric = numerical_gradient(lambda z: TF.cross_entropy(z, target), logits.double())  # noqa: B023
-            torch.testing.assert_close(expected.double(), numeric, rtol=1e-5, atol=1e-8)
 
 
-def test_softmax_grad_worked_by_hand():
-    """One example, logits (0, ln 3): p = (1/4, 3/4); target 0 gives (p - y) / 1 = (-3/4, 3/4)."""
-    behaviour = Checker("ch4-en").behaviours["softmax_cross_entropy_grad"]
-    got = behaviour.expected(Case((torch.tensor([[0.0, math.log(3.0)]], dtype=torch.float64),
-                                   torch.tensor([0]))))
+def test_weighted_gradient_by_hand():
+    """Logits (0, ln 3) of class 0: p = (1/4, 3/4), p - y = (-3/4, 3/4); one example: w / w = 1."""
+    behaviour = BY_ID["weighted_ce_grad"]
+    logits = torch.tensor([[0.0, math.log(3.0)]], dtype=torch.float64)
+    got = behaviour.expected(Case((logits, torch.tensor([0]), torch.tensor([5.0, 1.0], dtype=torch.float64))))
     torch.testing.assert_close(got, torch.tensor([[-0.75, 0.75]], dtype=torch.float64))
 
 
-# -- the shape of the exercise and its notebooks ---------------------------------------------------------
-
 def test_behaviours_are_well_formed():
     assert ch4.BLOCKED == ("softmax", "log_softmax") and ch4.PROVIDED == ()
-    assert len(GRADE_IDS) == len(set(GRADE_IDS)) and 4 <= len(GRADE_IDS) <= 7
-    assert 6 <= sum(b.points for b in ch4.BEHAVIOURS) <= 9
     for behaviour in ch4.BEHAVIOURS:
-        assert behaviour.points in (1, 2) and not behaviour.autograd
-        assert 1 <= len(behaviour.fixed()) <= 4
-        hidden = behaviour.hidden(torch.Generator().manual_seed(0))
-        assert behaviour.raises is not None or 3 <= len(hidden) <= 9
-        assert set(behaviour.summary) == set(LANGUAGES)
-
-
-def _graded_cells(language):
-    path = chapter("ch4").solution(language)
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    assert notebook["metadata"]["lossfns"]["assignment"] == f"ch4-{language}"
-    return [cell for cell in notebook["cells"] if cell["metadata"].get("nbgrader", {}).get("grade")]
-
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_points_match_the_notebook(language):
-    cells = _graded_cells(language)
-    tests = {c["metadata"]["nbgrader"]["grade_id"]: c for c in cells
-             if not c["metadata"]["nbgrader"]["solution"]}
-    assert list(tests) == GRADE_IDS
-    for behaviour in ch4.BEHAVIOURS:
-        cell = tests[behaviour.grade_id]
-        assert cell["metadata"]["nbgrader"]["points"] == behaviour.points
-        assert f'check("{behaviour.grade_id}")' in "".join(cell["source"])
-    written = [c for c in cells if c["metadata"]["nbgrader"]["solution"]]
-    assert [c["metadata"]["nbgrader"]["grade_id"] for c in written] == ["written_answer"]
-    total = sum(c["metadata"]["nbgrader"]["points"] for c in cells)
-    assert total == sum(b.points for b in ch4.BEHAVIOURS) + 2
+        assert not behaviour.autograd
+        assert behaviour.kind == ("validation" if behaviour.raises else "derivation")
+        assert behaviour.raises or behaviour.forward is not None  # every gradient has a work budget

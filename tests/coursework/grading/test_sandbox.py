@@ -14,6 +14,7 @@ from coursework.grading import sandbox as sandbox_module
 from coursework.grading.grade import outcomes_of
 from coursework.grading.outcome import Raised, Returned, Unavailable
 from coursework.grading.sandbox import Sandbox, SandboxCrashed, SandboxUnavailable
+from coursework.grading.watch import Rules
 from coursework.grading.wire import encode
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -25,11 +26,14 @@ def box():
         yield sandbox
 
 
-def run(box, code, function="probe", args=(), *, blocked=(), autograd=True, timeout=10.0, calls=1):
-    """Run ``code`` then ``function(*args)`` in the sandbox; return the outcomes."""
+def run(box, code, function="probe", args=(), *, blocked=(), autograd=True, timeout=10.0, calls=1,
+        rules=None):
+    """Run ``code`` then ``function(*args)`` in the sandbox (under ``rules``, by default anything but
+    autograd when ``autograd`` is False); return the outcomes."""
+    rules = rules or Rules(library=True, autograd=autograd)
     job = {"language": "en", "blocked": list(blocked), "provided": [], "code": [code],
            "behaviour_timeout": timeout, "total_timeout": timeout * 2,
-           "behaviours": [{"function": function, "autograd": autograd, "hidden": 0,
+           "behaviours": [{"function": function, "rules": rules.to_wire(), "hidden": 0,
                            "calls": [{"args": encode(tuple(args)), "kwargs": encode({})}] * calls}]}
     return outcomes_of(box.run(job, timeout=timeout * 2 + 30)[0], calls, timeout)
 
@@ -128,18 +132,22 @@ def test_losses_and_blocked_primitives_are_refused_however_they_are_called(box):
 
 def test_hidden_inputs_reach_the_child_only_after_it_answered_the_shown_ones(box):
     # The marker is spelled with character codes, so that the probe's own source does not contain it.
+    # gc's object walks are refused in the sandbox (test_gc_cannot_walk_the_graders_objects); the probe
+    # tries them, then looks through every frame and its locals.
     probe = ("import gc, sys\nMARK = ''.join(map(chr, [83, 69, 67, 82, 69, 84, 45, 52, 55, 49, 49]))\n"
              "def probe(x):\n"
              "    def has(o):\n        return (isinstance(o, str) and o is not MARK and MARK in o) or "
              "(isinstance(o, (bytes, bytearray)) and MARK.encode() in o)\n"
-             "    objects = gc.get_objects()\n    frame = sys._getframe()\n    while frame:\n"
+             "    try:\n        objects = gc.get_objects()\n    except Exception:\n        objects = []\n"
+             "    frame = sys._getframe()\n    while frame:\n"
              "        objects += list(frame.f_locals.values())\n        frame = frame.f_back\n"
              "    return any(has(o) or (isinstance(o, (list, tuple, dict)) and any(has(i) for i in "
              "(o.values() if isinstance(o, dict) else o))) for o in objects)\n")
     shown = {"args": encode(("shown",)), "kwargs": encode({})}
     hidden = {"args": encode(("SECRET-4711",)), "kwargs": encode({})}
+    rules = Rules(library=True, autograd=True).to_wire()
     job = {"language": "en", "blocked": [], "provided": [], "code": [probe], "behaviour_timeout": 10,
-           "total_timeout": 20, "behaviours": [{"function": "probe", "autograd": True, "calls": [shown],
+           "total_timeout": 20, "behaviours": [{"function": "probe", "rules": rules, "calls": [shown],
                                                 "hidden": 1}]}
     outcomes = outcomes_of(box.run(job, [[hidden]], timeout=60)[0], 2, 10)
     assert outcomes == [Returned(False), Returned(True)]  # only the hidden call can see the secret
@@ -184,3 +192,12 @@ def test_grading_stops_with_a_clear_message_when_bubblewrap_cannot_run(monkeypat
     with pytest.raises(SandboxUnavailable, match="could not start.*No permissions to create new namespace"):
         Sandbox().start()
     assert sandbox_module.SANDBOX_FILES  # the module is still usable afterwards
+
+
+def test_gc_cannot_walk_the_graders_objects(box):
+    code = ("import gc\ndef probe():\n    found = []\n"
+            "    for walk in (gc.get_objects, lambda: gc.get_referrers(probe),\n"
+            "                 lambda: gc.get_referents(probe)):\n        try:\n            walk()\n"
+            "            found.append('walked')\n        except Exception as error:\n"
+            "            found.append(type(error).__name__)\n    return found\n")
+    assert value(box, code) == ["Refused"] * 3

@@ -48,7 +48,11 @@ from coursework.lms.ledger import HELD, NOT_READ, PLACED, Ledger
 
 CHAPTER = chapter_with_cell("mse_loss_answer")
 ES, EN = CHAPTER.assignment("es"), CHAPTER.assignment("en")
-MSE_BEHAVIOURS = {"mse_loss_mean", "mse_loss_reductions", "mse_loss_bad_input"}
+MSE_BEHAVIOURS = {"mse_loss_mean", "mse_loss_reductions"}
+# The 1/(2N) convention of some textbooks: a misconception the grader names (key "half-mse").
+HALF_MSE = ("def mse_loss(input, target, reduction='mean'):\n"
+            "    squared = (input - target) ** 2 / 2\n"
+            "    return {'mean': squared.mean(), 'sum': squared.sum(), 'none': squared}[reduction]\n")
 DUE = "2026-03-01T23:59:00-06:00"
 # name, email, Canvas user id, institutional id (-> the student id), sortable name, how they submit
 PEOPLE = [
@@ -62,12 +66,13 @@ PEOPLE = [
     ("Ann Lee", "ann@uni.mx", "2202", "A0102", "Lee, Ann", ("canvas", 9002, EN, "perfect", "late")),
     ("Bo Brown", "bo@uni.mx", "2203", "A0103", "Brown, Bo", ("canvas", 9003, EN, "blank", "")),
     ("Kai Loop", "kai@uni.mx", "2204", "A0104", "Loop, Kai", ("canvas", 9004, ES, "loops", "")),
+    ("Hal Mitad", "hal@uni.mx", "2206", "A0106", "Mitad, Hal", ("canvas", 9006, EN, "half", "")),
     ("Sin Entrega", "sin@uni.mx", "2205", "A0105", "Entrega, Sin", None),
 ]
 FILE_NAMES = {"a0001": "{nb}", "a0002": "entrega_cap2.ipynb", "a0003": "entrega_cap2.ipynb",
               "a0004": "Lab_2.ipynb",
               "a0005": "{stem} (1).ipynb", "a0006": "{nb}", "a0101": "{nb}", "a0102": "{stem} (1).ipynb",
-              "a0103": "Copy of {nb}", "a0104": "{nb}"}
+              "a0103": "Copy of {nb}", "a0104": "{nb}", "a0106": "{nb}"}
 
 
 def student_id(person) -> str:
@@ -91,6 +96,8 @@ def notebook_of(course, assignment, kind):
                               "    while True:\n        pass\n"),
                   {g: (0.0 if g == "l1_loss" else p) for g, p in points.items()}),
         "broken": (None, zero),
+        "half": (with_answer(solution, "mse_loss_answer", HALF_MSE),
+                 {g: 0.0 if g in MSE_BEHAVIOURS else p for g, p in points.items()}),
     }[kind]
 
 
@@ -472,3 +479,28 @@ def test_formgrader_shows_formulas_offline(graded, browser, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_misconception_report_counts_match_the_gradebook(copy_of, capsys):
+    course = copy_of
+    from coursework.grading.registry import behaviours
+    from coursework.instructor.course import Course
+    from coursework.instructor.misconceptions import OTHER, count
+
+    assert run(course, "misconceptions", "--output", str(course / "reports" / "misconceptions.png")) == 0
+    printed = capsys.readouterr().out
+    assert (course / "reports" / "misconceptions.png").stat().st_size > 10_000
+    assert (course / "reports" / "misconceptions.md").read_text(encoding="utf-8").strip() in printed
+    for assignment in (ES, EN):
+        gradebook = scores(course, assignment)
+        maximum = {g: b.points for g, b in behaviours(assignment).items()}
+        for entry in count(Course(course), assignment):
+            failed = {s for s, got in gradebook.items() if got[entry.grade_id] < maximum[entry.grade_id]}
+            assert entry.graded == len(gradebook) and entry.failed == len(failed)
+            assert entry.not_attempted + sum(entry.diagnoses.values()) == entry.failed
+            if entry.grade_id in MSE_BEHAVIOURS and assignment == EN:
+                assert entry.diagnoses["half-mse"] == 1  # Hal's 1/(2N), named
+                assert entry.not_attempted == 1  # Bo's blank notebook
+            if entry.grade_id in MSE_BEHAVIOURS and assignment == ES:
+                assert entry.diagnoses[OTHER] == 2  # Pia's cell raises, Óscar's file was never read
+    assert "half-mse (1)" in printed and "1/(2N)" in printed
