@@ -11,6 +11,7 @@ from coursework.chapters import CHAPTERS, LANGUAGES
 from coursework.grading import links
 from coursework.grading.registry import check_module
 
+
 def linked_labels() -> set[str]:
     """Every label a check module links to: its behaviours' sections and their misconceptions'."""
     found = set()
