@@ -8,6 +8,10 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, settings
 
+# The book site's build and server fixtures (one module, so that no second conftest.py exists: with
+# --doctest-modules two modules named conftest clash).
+pytest_plugins = ["sitebuild"]
+
 # CI: derandomised (reproducible failures), no per-example deadline (shared 2-core runners).
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=60,
                           suppress_health_check=[HealthCheck.too_slow])

@@ -75,6 +75,13 @@ FILE_NAMES = {"a0001": "{nb}", "a0002": "entrega_cap2.ipynb", "a0003": "entrega_
               "a0103": "Copy of {nb}", "a0104": "{nb}", "a0106": "{nb}"}
 
 
+def assignment_points(course) -> float:
+    """All the points of the chapter's notebook: its test cells and its written answers."""
+    cells = load(notebook_in(course, "solutions", ES))["cells"]
+    return sum(c["metadata"]["nbgrader"]["points"] for c in cells
+               if c["metadata"].get("nbgrader", {}).get("grade"))
+
+
 def student_id(person) -> str:
     return person[3].lower()
 
@@ -268,8 +275,7 @@ def test_the_canvas_file_has_canvas_columns_and_the_gradebook_numbers(graded):
     header, points, students = rows[0], rows[1], rows[2:]
     assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]  # Canvas's columns
     column = header.index(next(h for h in header if h.startswith(f"{CHAPTER.id} ")))
-    assert "Points Possible" in points[0] and float(points[column]) == sum(graded_points(
-        load(notebook_in(course, "solutions", ES))).values()) + 2  # the written answer's 2 points
+    assert "Points Possible" in points[0] and float(points[column]) == assignment_points(course)
     by_id = {row[1]: row for row in students}
     assert set(by_id) == {p[2] for p in PEOPLE}  # every student of the class list, by Canvas user id
     totals = gradebook_totals(course)
@@ -290,7 +296,7 @@ def test_the_moodle_worksheet_is_moodles_own_filled_in(graded):
     header = rows[0]
     grade, graded_at = header.index("Grade"), header.index("Last modified (grade)")
     totals = gradebook_totals(course)
-    maximum = sum(graded_points(load(notebook_in(course, "solutions", ES))).values()) + 2
+    maximum = assignment_points(course)
     by_email = {r[header.index("Email address")]: r for r in rows[1:]}
     for person in PEOPLE:
         row = by_email.get(person[1])

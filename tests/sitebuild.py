@@ -1,5 +1,5 @@
-"""Fixtures of the site tests: one build of both languages per test session and a local server
-(the browser fixture is tests/conftest.py's).
+"""Fixtures of the site tests (a pytest plugin, loaded by tests/conftest.py): one build of both
+languages per test session and a local server.
 
 The build (warnings are errors) goes to a temporary directory, shared by the xdist workers
 through a file lock, and reuses the repository's execution cache. Any HTTP(S) request made
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 NO_NETWORK = {name: "http://127.0.0.1:9"  # the discard port: nothing listens
               for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
 
