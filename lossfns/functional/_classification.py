@@ -157,13 +157,13 @@ def _bce_grad_target(p, y):
     return -torch.logit(p)  # -log(p / (1 - p)): +-inf at p = 1 or 0
 
 
-def _bce_sum_(out, scratch, p, y):
+def _bce_(out, scratch, p, y):
     log_q = torch.log1p(torch.neg(p, out=scratch), out=scratch).clamp_min_(LOG_CLAMP)  # log(1 - p)
-    log_q = log_q.addcmul_(log_q, y, value=-1)  # (1 - y) log(1 - p), in place
-    return -torch.log(p, out=out).clamp_min_(LOG_CLAMP).mul_(y).add_(log_q).sum()
+    log_p = torch.log(p, out=out).clamp_min_(LOG_CLAMP)
+    return torch.lerp(log_q, log_p, y, out=out).neg_()  # -(y log p + (1 - y) log q), exact for 0/1 labels
 
 
-BCE = Formula(_bce, _bce_grad_input, _bce_grad_target, loss_sum_=_bce_sum_)
+BCE = Formula(_bce, _bce_grad_input, _bce_grad_target, loss_=_bce_)
 
 
 def _weighted_mean_over_n(input, target, weight, formula, reduction, parameter=None):
@@ -260,9 +260,12 @@ def _bce_pos_weight_grad_target(x, y, q):
     return q * _softplus(-x) - _softplus(x)  # log sigmoid(-x) - q log sigmoid(x)
 
 
-def _bce_logits_sum_(out, scratch, x, y):
+def _bce_logits_(out, scratch, x, y):
+    # In half precision too: x y, x - x y and -x y are exact for 0/1 labels (and round once for
+    # soft ones), logaddexp computes in float32. The derivative sigmoid(x) - y would cancel after
+    # rounding sigmoid(x) to half: it stays in float32 chunks.
     xy = torch.mul(x, y, out=scratch)
-    return torch.logaddexp(torch.sub(x, xy, out=out), xy.neg_(), out=out).sum()  # (x - xy, -xy)
+    return torch.logaddexp(torch.sub(x, xy, out=out), xy.neg_(), out=out)  # (x - xy, -xy)
 
 
 def _bce_logits_grad_input_(out, x, y):
@@ -270,7 +273,8 @@ def _bce_logits_grad_input_(out, x, y):
 
 
 BCE_WITH_LOGITS = Formula(_bce_logits, _bce_logits_grad_input, _bce_logits_grad_target,
-                          grad_input_=_bce_logits_grad_input_, loss_sum_=_bce_logits_sum_)
+                          grad_input_=_bce_logits_grad_input_, loss_=_bce_logits_,
+                          loss_in_half=True)
 
 
 BCE_WITH_POS_WEIGHT = Formula(_bce_pos_weight, _bce_pos_weight_grad_input, _bce_pos_weight_grad_target)

@@ -49,8 +49,8 @@ def _logistic_grad(z, y):
     return -y * torch.sigmoid(-y * z)
 
 
-def _logistic_sum_(out, scratch, z, y):
-    return torch.logaddexp(torch.mul(z, y, out=out).neg_(), out.new_zeros(()), out=out).sum()
+def _logistic_(out, scratch, z, y):
+    return torch.logaddexp(torch.mul(z, y, out=out).neg_(), out.new_zeros(()), out=out)
 
 
 def _logistic_grad_(out, z, y):
@@ -58,7 +58,7 @@ def _logistic_grad_(out, z, y):
 
 
 LOGISTIC = Formula(_logistic, _logistic_grad, target_differentiable=False, grad_input_=_logistic_grad_,
-                   loss_sum_=_logistic_sum_)
+                   loss_=_logistic_)
 
 
 @float32_under_autocast
