@@ -16,7 +16,7 @@ import torch
 from ._chunked import in_place_ok
 from ._dtypes import float32_under_autocast
 from ._elementwise import Formula, elementwise_loss
-from ._function import save_for_forward, without_jvp
+from ._function import apply, save_for_forward, without_jvp
 from ._reduction import check_denominator, reduce, reduce_grad
 from ._validation import (
     LOGITS_HINT,
@@ -447,7 +447,7 @@ def _denominator(denominator, index):
 def _cross_entropy_index(input, target, weight, ignore_index, reduction, eps):
     index, ignored, target_weight, denominator = _index_parts(input, target, weight, ignore_index, reduction)
     function = _CrossEntropyIndexTraced if torch.compiler.is_compiling() else _CrossEntropyIndex
-    return function.apply(input, index, ignored, target_weight, weight, denominator, eps, reduction)
+    return apply(function, input, index, ignored, target_weight, weight, denominator, eps, reduction)
 
 
 # ---------------------------------------------------------------- cross-entropy with probability targets
@@ -628,5 +628,5 @@ def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     batch_input, batch_target = _as_batch(input, target.long())
     parts = _index_parts(batch_input, batch_target, weight_, ignore_index, reduction)
     function = _NLLLossTraced if torch.compiler.is_compiling() else _NLLLoss
-    loss = function.apply(batch_input, *parts, reduction)
+    loss = apply(function, batch_input, *parts, reduction)
     return loss.squeeze(0) if input.dim() == 1 and reduction == "none" else loss

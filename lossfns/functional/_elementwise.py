@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from ._chunked import chunkable, chunked_map, chunked_sum, in_place_ok
-from ._function import save_for_forward, without_jvp
+from ._function import apply, save_for_forward, without_jvp
 from ._reduction import reduce, reduce_grad
 
 
@@ -124,8 +124,7 @@ def elementwise_loss(input: torch.Tensor, target: torch.Tensor, formula: Formula
 
     ``parameter`` (broadcastable to ``input``) takes no gradient.
     """
-    if torch.compiler.is_compiling():
-        return _ElementwiseTraced.apply(input, target, parameter, formula, reduction, None)
     keep = (formula.grad_in_scratch and input.requires_grad and torch.is_grad_enabled()
             and not (target.requires_grad and formula.target_differentiable) and in_place_ok(grad_mode=True))
-    return _Elementwise.apply(input, target, parameter, formula, reduction, [] if keep else None)
+    function = _ElementwiseTraced if torch.compiler.is_compiling() else _Elementwise
+    return apply(function, input, target, parameter, formula, reduction, [] if keep else None)
