@@ -84,7 +84,9 @@ def _check_probabilities(x: torch.Tensor, name: str, hint: str) -> None:
 
 def _check_index_target(input: torch.Tensor, target: torch.Tensor, ignore_index: int, *,
                         probabilities_allowed: bool = True) -> None:
-    """Check class-index targets: integer dtype, shape (N, d1, ..., dK) (or () for input (C,)), range.
+    """Check class-index targets: integer dtype, shape (N, d1, ..., dK) (or () for input (C,)).
+
+    Their range is checked by ``_index_parts``, in the pass that looks for ignore_index.
 
     ``probabilities_allowed`` says whether the caller also accepts float class probabilities
     (cross_entropy does, nll_loss does not); it only changes the error message.
@@ -109,7 +111,6 @@ def _check_index_target(input: torch.Tensor, target: torch.Tensor, ignore_index:
                          f"got {tuple(target.shape)}")
     if not isinstance(ignore_index, int) or isinstance(ignore_index, bool):
         raise TypeError(f"expected ignore_index to be an int, got {type(ignore_index).__name__}")
-    check_class_indices(target, input.shape[min(1, input.dim() - 1)], ignore_index)
 
 
 def _as_batch(input: torch.Tensor, target: torch.Tensor):
@@ -357,7 +358,7 @@ def _index_grad(input, index, ignored, target_weight, weight, eps, g):
         grad = probs.mul_(coef.to(probs.dtype))
         if eps > 0:
             grad.sub_(smooth.to(probs.dtype))
-        return grad.scatter_add_(1, index, picked)
+        return _add_at_targets_(grad, index, picked)
     grad = probs * coef if eps == 0 else probs * coef - smooth
     return grad.to(input.dtype).scatter_add(1, index, picked)
 
@@ -403,20 +404,28 @@ _CrossEntropyIndexTraced = without_jvp(_CrossEntropyIndex)
 
 
 def _index_parts(input, target, weight, ignore_index, reduction):
-    """(index (N, 1, ...), ignored, w_y with 0 where ignored, 'mean' denominator sum of w_y).
+    """Check the class indices; return (index (N, 1, ...), ignored, w_y with 0 where ignored,
+    'mean' denominator sum of w_y).
 
-    Where no target is ignore_index (seen in eager mode) ``ignored`` is None, and without class
-    weights w_y and the denominator are None too (all ones, and N): fewer passes over the batch.
+    One pass (aminmax) checks that every index lies in [0, C) and, with ignore_index outside its
+    [min, max] (the default -100 and valid targets), that none is ignored: then ``ignored`` is None,
+    and without class weights w_y and the denominator are None too (all ones, and N): fewer passes
+    over the batch. Otherwise ignored targets point at class 0 and the range check runs on those.
     """
     v = values(target)
-    if v is not None and not bool((v == ignore_index).any()):
+    lo_hi = torch.aminmax(v) if v is not None and v.numel() else None
+    lo, hi = (None, None) if lo_hi is None else (lo_hi[0].item(), lo_hi[1].item())
+    if v is not None and (lo is None or not lo <= ignore_index <= hi):  # nothing is ignore_index
+        if lo is not None and not (lo >= 0 and hi < input.shape[1]):
+            check_class_indices(target, input.shape[1], ignore_index)  # raises, naming a bad index
         ignored, safe = None, target
         target_weight = None if weight is None else weight[target]
     else:
         ignored = target == ignore_index
         safe = target.masked_fill(ignored, 0)  # ignored entries point at class 0, with weight 0
-        target_weight = (torch.ones_like(target, dtype=input.dtype) if weight is None
-                         else weight[safe]).masked_fill(ignored, 0)
+        check_class_indices(safe, input.shape[1], ignore_index)
+        target_weight = (ignored.logical_not().to(input.dtype) if weight is None
+                         else torch.where(ignored, 0, weight[safe]))
     denominator = None
     # (An empty batch keeps denominator None, so that 'mean' raises "the batch is empty".)
     if reduction == "mean" and target.numel() and target_weight is not None:
@@ -424,6 +433,24 @@ def _index_parts(input, target, weight, ignore_index, reduction):
         denominator = target_weight.sum(dtype=accumulate)
         check_denominator(denominator)
     return safe.unsqueeze(1), ignored, target_weight, denominator
+
+
+def _add_at_targets_(grad, index, picked):
+    """grad[n, y, d1, ..., dK] += picked[n, 0, d1, ..., dK] with y = index[n, 0, d1, ..., dK], in place.
+
+    That is ``scatter_add_`` along dim 1, except in half precision, where torch's CPU scatter
+    converts the whole tensor to float32 and back (~100x slower): ``index_put_`` there.
+    """
+    if grad.dtype not in (torch.float16, torch.bfloat16):
+        return grad.scatter_add_(1, index, picked)
+    shape = [1] * index.dim()
+    positions = []
+    for dim, size in enumerate(index.shape):  # one broadcastable index tensor per dim
+        if dim == 1:
+            positions.append(index)
+            continue
+        positions.append(torch.arange(size, device=index.device).view(shape[:dim] + [size] + shape[dim + 1:]))
+    return grad.index_put_(tuple(positions), picked, accumulate=True)
 
 
 def _per_target(g, target_weight, index):
@@ -570,7 +597,7 @@ class _NLLLoss(torch.autograd.Function):
         g = reduce_grad(grad_output, ctx.reduction, _denominator(denominator, index))
         picked = _per_target(-g, target_weight, index).to(ctx.dtype)  # d loss / d x[n, y_n]; 0 elsewhere
         grad = torch.zeros(ctx.shape, dtype=ctx.dtype, device=index.device)
-        grad = grad.scatter_(1, index, picked) if in_place_ok() else grad.scatter(1, index, picked)
+        grad = _add_at_targets_(grad, index, picked) if in_place_ok() else grad.scatter(1, index, picked)
         return grad, None, None, None, None, None
 
     @staticmethod
