@@ -45,38 +45,43 @@ def _workspace(dtype: torch.dtype, n: int) -> torch.Tensor:
     return _WORKSPACE.buffers
 
 
-def chunked_sum(sum_, *tensors: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+def chunked_sum(loss_, *tensors: torch.Tensor, scratch: torch.Tensor | None = None,
+                in_half: bool = False) -> torch.Tensor:
     """The sum of an elementwise loss over ``tensors``, one chunk at a time.
 
-    ``sum_(out, scratch, *chunks)`` returns the sum over one chunk, using ``out`` and ``scratch``
-    as buffers; chunks and buffers are in the accumulation dtype (half precision is computed in
-    float32, and added in float32 as ``torch.mean`` adds);
-    ``scratch`` is the matching chunk of the ``scratch`` argument if one is given (a tensor of
-    the shape of ``tensors[0]``, for a caller that wants what ``sum_`` leaves there). Returns a
-    0-dim tensor in the accumulation dtype (the caller divides, then casts back).
+    ``loss_(out, scratch, *chunks)`` returns the loss over one chunk, computed in the buffers ``out``
+    and ``scratch``; ``scratch`` is the matching chunk of the ``scratch`` argument if one is given
+    (a tensor of the shape of ``tensors[0]``, for a caller that wants what ``loss_`` leaves there).
+    Half precision chunks are computed in float32 (converted on the way in), or, with ``in_half``,
+    in their own dtype (each op rounds once); either way added in float32, as ``torch.mean`` adds.
+    Returns a 0-dim tensor in the accumulation dtype (the caller divides, then casts back).
     """
     accumulate = torch.promote_types(tensors[0].dtype, torch.float32)
-    out, buffer = _workspace(accumulate, min(CHUNK, tensors[0].numel()))
+    compute = tensors[0].dtype if in_half else accumulate
+    out, buffer = _workspace(compute, min(CHUNK, tensors[0].numel()))
     scratches = _pieces(scratch) if scratch is not None else itertools.repeat(buffer)
     total = 0
     for extra, parts in zip(scratches, zip(*map(_pieces, tensors))):
         n = parts[0].numel()
-        total = total + sum_(out[:n], extra[:n], *(p.to(accumulate) for p in parts))
+        loss = loss_(out[:n], extra[:n], *(p.to(compute) for p in parts))
+        total = total + torch.sum(loss, dtype=accumulate)
     return total
 
 
-def chunked_map(fn_, scale: torch.Tensor, *tensors: torch.Tensor, whole: bool = True) -> torch.Tensor:
+def chunked_map(fn_, scale: torch.Tensor, *tensors: torch.Tensor, whole: bool = True,
+                in_half: bool = False) -> torch.Tensor:
     """A new tensor holding ``scale`` times the elementwise result of ``fn_``.
 
     ``fn_(buffer, *tensors)`` writes its result into ``buffer`` with ``out=`` and in-place ops:
     the result itself (with ``whole``, in one call), or chunks of it (for an ``fn_`` that needs
-    temporaries) or, for half precision, float32 chunks, each rounded once into the result.
+    temporaries) or, for half precision without ``in_half``, float32 chunks, each rounded once
+    into the result. (A 0-dim float32 ``scale`` multiplies half precision in float32.)
     """
     out = torch.empty_like(tensors[0])
     accumulate = torch.promote_types(out.dtype, torch.float32)
-    if accumulate == out.dtype and whole:  # straight into the result: fewer op calls
+    if (accumulate == out.dtype or in_half) and whole:  # straight into the result: fewer op calls
         return fn_(out, *tensors).mul_(scale)
-    if accumulate == out.dtype:
+    if accumulate == out.dtype or in_half:
         for piece, *parts in zip(_pieces(out), *map(_pieces, tensors)):
             fn_(piece, *parts).mul_(scale)
         return out

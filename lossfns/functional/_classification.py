@@ -16,7 +16,7 @@ import torch
 from ._chunked import in_place_ok
 from ._dtypes import float32_under_autocast
 from ._elementwise import Formula, elementwise_loss
-from ._function import save_for_forward, without_jvp
+from ._function import apply, save_for_forward, without_jvp
 from ._reduction import check_denominator, reduce, reduce_grad
 from ._validation import (
     LOGITS_HINT,
@@ -84,7 +84,9 @@ def _check_probabilities(x: torch.Tensor, name: str, hint: str) -> None:
 
 def _check_index_target(input: torch.Tensor, target: torch.Tensor, ignore_index: int, *,
                         probabilities_allowed: bool = True) -> None:
-    """Check class-index targets: integer dtype, shape (N, d1, ..., dK) (or () for input (C,)), range.
+    """Check class-index targets: integer dtype, shape (N, d1, ..., dK) (or () for input (C,)).
+
+    Their range is checked by ``_index_parts``, in the pass that looks for ignore_index.
 
     ``probabilities_allowed`` says whether the caller also accepts float class probabilities
     (cross_entropy does, nll_loss does not); it only changes the error message.
@@ -109,7 +111,6 @@ def _check_index_target(input: torch.Tensor, target: torch.Tensor, ignore_index:
                          f"got {tuple(target.shape)}")
     if not isinstance(ignore_index, int) or isinstance(ignore_index, bool):
         raise TypeError(f"expected ignore_index to be an int, got {type(ignore_index).__name__}")
-    check_class_indices(target, input.shape[min(1, input.dim() - 1)], ignore_index)
 
 
 def _as_batch(input: torch.Tensor, target: torch.Tensor):
@@ -157,13 +158,13 @@ def _bce_grad_target(p, y):
     return -torch.logit(p)  # -log(p / (1 - p)): +-inf at p = 1 or 0
 
 
-def _bce_sum_(out, scratch, p, y):
+def _bce_(out, scratch, p, y):
     log_q = torch.log1p(torch.neg(p, out=scratch), out=scratch).clamp_min_(LOG_CLAMP)  # log(1 - p)
-    log_q = log_q.addcmul_(log_q, y, value=-1)  # (1 - y) log(1 - p), in place
-    return -torch.log(p, out=out).clamp_min_(LOG_CLAMP).mul_(y).add_(log_q).sum()
+    log_p = torch.log(p, out=out).clamp_min_(LOG_CLAMP)
+    return torch.lerp(log_q, log_p, y, out=out).neg_()  # -(y log p + (1 - y) log q), exact for 0/1 labels
 
 
-BCE = Formula(_bce, _bce_grad_input, _bce_grad_target, loss_sum_=_bce_sum_)
+BCE = Formula(_bce, _bce_grad_input, _bce_grad_target, loss_=_bce_)
 
 
 def _weighted_mean_over_n(input, target, weight, formula, reduction, parameter=None):
@@ -260,9 +261,12 @@ def _bce_pos_weight_grad_target(x, y, q):
     return q * _softplus(-x) - _softplus(x)  # log sigmoid(-x) - q log sigmoid(x)
 
 
-def _bce_logits_sum_(out, scratch, x, y):
+def _bce_logits_(out, scratch, x, y):
+    # In half precision too: x y, x - x y and -x y are exact for 0/1 labels (and round once for
+    # soft ones), logaddexp computes in float32. The derivative sigmoid(x) - y would cancel after
+    # rounding sigmoid(x) to half: it stays in float32 chunks.
     xy = torch.mul(x, y, out=scratch)
-    return torch.logaddexp(torch.sub(x, xy, out=out), xy.neg_(), out=out).sum()  # (x - xy, -xy)
+    return torch.logaddexp(torch.sub(x, xy, out=out), xy.neg_(), out=out)  # (x - xy, -xy)
 
 
 def _bce_logits_grad_input_(out, x, y):
@@ -270,7 +274,8 @@ def _bce_logits_grad_input_(out, x, y):
 
 
 BCE_WITH_LOGITS = Formula(_bce_logits, _bce_logits_grad_input, _bce_logits_grad_target,
-                          grad_input_=_bce_logits_grad_input_, loss_sum_=_bce_logits_sum_)
+                          grad_input_=_bce_logits_grad_input_, loss_=_bce_logits_,
+                          loss_in_half=True)
 
 
 BCE_WITH_POS_WEIGHT = Formula(_bce_pos_weight, _bce_pos_weight_grad_input, _bce_pos_weight_grad_target)
@@ -353,7 +358,7 @@ def _index_grad(input, index, ignored, target_weight, weight, eps, g):
         grad = probs.mul_(coef.to(probs.dtype))
         if eps > 0:
             grad.sub_(smooth.to(probs.dtype))
-        return grad.scatter_add_(1, index, picked)
+        return _at_targets_(grad, index, picked, add=True)
     grad = probs * coef if eps == 0 else probs * coef - smooth
     return grad.to(input.dtype).scatter_add(1, index, picked)
 
@@ -399,20 +404,28 @@ _CrossEntropyIndexTraced = without_jvp(_CrossEntropyIndex)
 
 
 def _index_parts(input, target, weight, ignore_index, reduction):
-    """(index (N, 1, ...), ignored, w_y with 0 where ignored, 'mean' denominator sum of w_y).
+    """Check the class indices; return (index (N, 1, ...), ignored, w_y with 0 where ignored,
+    'mean' denominator sum of w_y).
 
-    Where no target is ignore_index (seen in eager mode) ``ignored`` is None, and without class
-    weights w_y and the denominator are None too (all ones, and N): fewer passes over the batch.
+    One pass (aminmax) checks that every index lies in [0, C) and, with ignore_index outside its
+    [min, max] (the default -100 and valid targets), that none is ignored: then ``ignored`` is None,
+    and without class weights w_y and the denominator are None too (all ones, and N): fewer passes
+    over the batch. Otherwise ignored targets point at class 0 and the range check runs on those.
     """
     v = values(target)
-    if v is not None and not bool((v == ignore_index).any()):
+    lo_hi = torch.aminmax(v) if v is not None and v.numel() else None
+    lo, hi = (None, None) if lo_hi is None else (lo_hi[0].item(), lo_hi[1].item())
+    if v is not None and (lo is None or not lo <= ignore_index <= hi):  # nothing is ignore_index
+        if lo is not None and not (lo >= 0 and hi < input.shape[1]):
+            check_class_indices(target, input.shape[1], ignore_index)  # raises, naming a bad index
         ignored, safe = None, target
         target_weight = None if weight is None else weight[target]
     else:
         ignored = target == ignore_index
         safe = target.masked_fill(ignored, 0)  # ignored entries point at class 0, with weight 0
-        target_weight = (torch.ones_like(target, dtype=input.dtype) if weight is None
-                         else weight[safe]).masked_fill(ignored, 0)
+        check_class_indices(safe, input.shape[1], ignore_index)
+        target_weight = (ignored.logical_not().to(input.dtype) if weight is None
+                         else torch.where(ignored, 0, weight[safe]))
     denominator = None
     # (An empty batch keeps denominator None, so that 'mean' raises "the batch is empty".)
     if reduction == "mean" and target.numel() and target_weight is not None:
@@ -420,6 +433,25 @@ def _index_parts(input, target, weight, ignore_index, reduction):
         denominator = target_weight.sum(dtype=accumulate)
         check_denominator(denominator)
     return safe.unsqueeze(1), ignored, target_weight, denominator
+
+
+def _at_targets_(grad, index, picked, add: bool):
+    """grad[n, y, d1, ..., dK] (+)= picked[n, 0, d1, ..., dK] with y = index[n, 0, d1, ..., dK], in place.
+
+    That is ``scatter_add_`` (``add``) or ``scatter_`` along dim 1 (the latter ~2x faster on K-dim
+    targets), except in half precision, where torch's CPU scatter converts the whole tensor to
+    float32 and back (~100x slower): ``index_put_`` there.
+    """
+    if grad.dtype not in (torch.float16, torch.bfloat16):
+        return grad.scatter_add_(1, index, picked) if add else grad.scatter_(1, index, picked)
+    shape = [1] * index.dim()
+    positions = []
+    for dim, size in enumerate(index.shape):  # one broadcastable index tensor per dim
+        if dim == 1:
+            positions.append(index)
+            continue
+        positions.append(torch.arange(size, device=index.device).view(shape[:dim] + [size] + shape[dim + 1:]))
+    return grad.index_put_(tuple(positions), picked, accumulate=add)
 
 
 def _per_target(g, target_weight, index):
@@ -443,7 +475,7 @@ def _denominator(denominator, index):
 def _cross_entropy_index(input, target, weight, ignore_index, reduction, eps):
     index, ignored, target_weight, denominator = _index_parts(input, target, weight, ignore_index, reduction)
     function = _CrossEntropyIndexTraced if torch.compiler.is_compiling() else _CrossEntropyIndex
-    return function.apply(input, index, ignored, target_weight, weight, denominator, eps, reduction)
+    return apply(function, input, index, ignored, target_weight, weight, denominator, eps, reduction)
 
 
 # ---------------------------------------------------------------- cross-entropy with probability targets
@@ -566,7 +598,7 @@ class _NLLLoss(torch.autograd.Function):
         g = reduce_grad(grad_output, ctx.reduction, _denominator(denominator, index))
         picked = _per_target(-g, target_weight, index).to(ctx.dtype)  # d loss / d x[n, y_n]; 0 elsewhere
         grad = torch.zeros(ctx.shape, dtype=ctx.dtype, device=index.device)
-        grad = grad.scatter_(1, index, picked) if in_place_ok() else grad.scatter(1, index, picked)
+        grad = _at_targets_(grad, index, picked, False) if in_place_ok() else grad.scatter(1, index, picked)
         return grad, None, None, None, None, None
 
     @staticmethod
@@ -624,5 +656,5 @@ def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     batch_input, batch_target = _as_batch(input, target.long())
     parts = _index_parts(batch_input, batch_target, weight_, ignore_index, reduction)
     function = _NLLLossTraced if torch.compiler.is_compiling() else _NLLLoss
-    loss = function.apply(batch_input, *parts, reduction)
+    loss = apply(function, batch_input, *parts, reduction)
     return loss.squeeze(0) if input.dim() == 1 and reduction == "none" else loss

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from ._chunked import chunkable, chunked_map, chunked_sum, in_place_ok
-from ._function import save_for_forward, without_jvp
+from ._function import apply, save_for_forward, without_jvp
 from ._reduction import reduce, reduce_grad
 
 
@@ -29,12 +29,15 @@ class Formula:
     With a tensor parameter q (``elementwise_loss(..., parameter=q)``, e.g. BCE's pos_weight) each
     function takes (x, t, q). ``grad_target`` None means: J depends on x - t only, so dJ/dt = -dJ/dx. With
     ``target_differentiable=False`` the target gets no gradient (labels, MAPE's denominator).
-    ``loss_sum_(out, scratch, x, t)`` and ``grad_input_(out, x, t)``, optional, are the fast
-    paths of ``loss`` and ``grad_input`` in plain eager mode (see ``_chunked``): the first returns
-    the sum of J over a chunk, computed in the buffers ``out`` and ``scratch`` (float32 for half
-    precision); the second writes dJ/dx into ``out``; both with ``out=`` and in-place ops.
-    ``scratch_is_grad_input`` says that ``loss_sum_`` leaves dJ/dx in ``scratch`` (Huber's
-    clamp): the forward then keeps it for the backward, which only scales it.
+    ``loss_(out, scratch, x, t)`` and ``grad_input_(out, x, t)``, optional, are the fast paths of
+    ``loss`` and ``grad_input`` in plain eager mode (see ``_chunked``): the first computes J over
+    a chunk in the buffers ``out`` and ``scratch`` and returns it; the second writes dJ/dx into
+    ``out``; both with ``out=`` and in-place ops. ``grad_in_scratch`` = k says that ``loss_``
+    leaves dJ/dx / k in ``scratch`` (Huber's clamp: k = 1; the squared error's x - t: k = 2): the
+    forward then keeps it for the backward, which only scales it. Half precision chunks are
+    converted to float32, unless ``loss_in_half`` (``grad_in_half``) says that ``loss_``
+    (``grad_input_``) may run on them directly: each of its ops computes in float32 and rounds
+    once, and no rounded intermediate cancels or overflows (sums are added in float32 anyway).
     """
 
     loss: Callable
@@ -42,8 +45,10 @@ class Formula:
     grad_target: Callable | None = None
     target_differentiable: bool = True
     grad_input_: Callable | None = None
-    loss_sum_: Callable | None = None
-    scratch_is_grad_input: bool = False
+    loss_: Callable | None = None
+    grad_in_scratch: float = 0.0
+    loss_in_half: bool = False
+    grad_in_half: bool = False
 
     def partials(self, need_target: bool, *args):
         grad_input = self.grad_input(*args)
@@ -57,14 +62,14 @@ class _Elementwise(torch.autograd.Function):
 
     @staticmethod
     def forward(input, target, parameter, formula, reduction, kept):
-        if (reduction != "none" and parameter is None and formula.loss_sum_ is not None
+        if (reduction != "none" and parameter is None and formula.loss_ is not None
                 and chunkable(input, target)):
-            # kept: a list the forward may fill with dJ/dx, for a backward in plain eager mode
+            # kept: a list the forward may fill with dJ/dx / k, for a backward in plain eager mode
             scratch = None
-            if kept is not None and input.dtype in (torch.float32, torch.float64):
+            if kept is not None and (formula.loss_in_half or input.dtype in (torch.float32, torch.float64)):
                 scratch = torch.empty_like(input)
                 kept.append(scratch)
-            total = chunked_sum(formula.loss_sum_, input, target, scratch=scratch)
+            total = chunked_sum(formula.loss_, input, target, scratch=scratch, in_half=formula.loss_in_half)
             return (total if reduction == "sum" else total / input.numel()).to(input.dtype)
         return reduce(formula.loss(*_arguments(input, target, parameter)), reduction)
 
@@ -81,13 +86,15 @@ class _Elementwise(torch.autograd.Function):
         scale = reduce_grad(grad_output, ctx.reduction, input.numel())
         need_target = ctx.needs_input_grad[1] and formula.target_differentiable
         if not need_target and parameter is None and scale.dim() == 0 and chunkable(input, target):
-            if ctx.kept:  # dJ/dx written by the forward; used up here (a second backward recomputes)
-                return ctx.kept.pop().mul_(scale), None, None, None, None, None
+            if ctx.kept:  # dJ/dx / k written by the forward; used up here (a second backward recomputes)
+                k = formula.grad_in_scratch
+                grad = ctx.kept.pop().mul_(scale if k == 1 else scale * k)
+                return grad, None, None, None, None, None
             if formula.grad_input_ is None:  # chunks: the temporaries of grad_input stay small
                 grad = chunked_map(lambda out, x, t: out.copy_(formula.grad_input(x, t)), scale, input,
                                    target, whole=False)
             else:
-                grad = chunked_map(formula.grad_input_, scale, input, target)
+                grad = chunked_map(formula.grad_input_, scale, input, target, in_half=formula.grad_in_half)
             return grad, None, None, None, None, None
         grad_input, grad_target = formula.partials(need_target, *_arguments(input, target, parameter))
         grad_target = None if grad_target is None else grad_target * scale
@@ -117,8 +124,7 @@ def elementwise_loss(input: torch.Tensor, target: torch.Tensor, formula: Formula
 
     ``parameter`` (broadcastable to ``input``) takes no gradient.
     """
-    if torch.compiler.is_compiling():
-        return _ElementwiseTraced.apply(input, target, parameter, formula, reduction, None)
-    keep = (formula.scratch_is_grad_input and input.requires_grad and torch.is_grad_enabled()
-            and in_place_ok(grad_mode=True))
-    return _Elementwise.apply(input, target, parameter, formula, reduction, [] if keep else None)
+    keep = (formula.grad_in_scratch and input.requires_grad and torch.is_grad_enabled()
+            and not (target.requires_grad and formula.target_differentiable) and in_place_ok(grad_mode=True))
+    function = _ElementwiseTraced if torch.compiler.is_compiling() else _Elementwise
+    return apply(function, input, target, parameter, formula, reduction, [] if keep else None)

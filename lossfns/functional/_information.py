@@ -11,7 +11,7 @@ import torch
 
 from ._dtypes import autocast_enabled, float32_under_autocast, to_float32
 from ._elementwise import Formula, elementwise_loss
-from ._function import save_for_forward, without_jvp
+from ._function import apply, save_for_forward, without_jvp
 from ._validation import (
     assert_traced,
     check_finite,
@@ -148,7 +148,7 @@ def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.
     _check_distribution(p, "p", dim)  # in the dtype of p: its rows sum to 1 within its precision
     if autocast_enabled(p):  # float32, as torch's autocast runs its losses
         p = to_float32(p)
-    return (_EntropyTraced if torch.compiler.is_compiling() else _Entropy).apply(p, dim, scale)
+    return apply(_EntropyTraced if torch.compiler.is_compiling() else _Entropy, p, dim, scale)
 
 
 # ---------------------------------------------------------------- cross-entropy of two distributions
@@ -243,7 +243,7 @@ def cross_entropy_dist(p: torch.Tensor, q: torch.Tensor, dim: int = -1,
     dtype = torch.promote_types(p.dtype, q.dtype)  # as torch's own ops would
     p, q = p.to(dtype), q.to(dtype)
     function = _CrossEntropyDistTraced if torch.compiler.is_compiling() else _CrossEntropyDist
-    return function.apply(p, q, dim, scale)
+    return apply(function, p, q, dim, scale)
 
 
 # ---------------------------------------------------------------- KL divergence

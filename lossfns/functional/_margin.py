@@ -14,7 +14,7 @@ import torch
 from ._chunked import in_place_ok
 from ._dtypes import float32_under_autocast
 from ._elementwise import Formula, elementwise_loss
-from ._function import save_for_forward, without_jvp
+from ._function import apply, save_for_forward, without_jvp
 from ._reduction import reduce, reduce_grad
 from ._validation import (
     check_class_indices,
@@ -49,8 +49,8 @@ def _logistic_grad(z, y):
     return -y * torch.sigmoid(-y * z)
 
 
-def _logistic_sum_(out, scratch, z, y):
-    return torch.logaddexp(torch.mul(z, y, out=out).neg_(), out.new_zeros(()), out=out).sum()
+def _logistic_(out, scratch, z, y):
+    return torch.logaddexp(torch.mul(z, y, out=out).neg_(), out.new_zeros(()), out=out)
 
 
 def _logistic_grad_(out, z, y):
@@ -58,7 +58,7 @@ def _logistic_grad_(out, z, y):
 
 
 LOGISTIC = Formula(_logistic, _logistic_grad, target_differentiable=False, grad_input_=_logistic_grad_,
-                   loss_sum_=_logistic_sum_)
+                   loss_=_logistic_)
 
 
 @float32_under_autocast
@@ -310,6 +310,6 @@ def multi_margin_loss(input: torch.Tensor, target: torch.Tensor, p: int = 1, mar
     target_shape, target = target.shape, target.reshape(-1).long()
     class_weight = None if weight is None else weight[target]
     function = _MultiMarginTraced if torch.compiler.is_compiling() else _MultiMargin
-    loss = function.apply(input.reshape(-1, num_classes), target.unsqueeze(1), class_weight, p, float(margin),
-                          reduction)
+    loss = apply(function, input.reshape(-1, num_classes), target.unsqueeze(1), class_weight, p,
+                 float(margin), reduction)
     return loss.reshape(target_shape) if reduction == "none" else loss

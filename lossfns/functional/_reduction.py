@@ -26,7 +26,7 @@ def check_denominator(denominator: torch.Tensor, message: str = ZERO_WEIGHTS) ->
     v = values(denominator)
     if v is None:
         assert_traced(denominator != 0, message)
-    elif not bool((v != 0).all()):
+    elif (v.item() == 0) if v.dim() == 0 else not bool((v != 0).all()):  # several under vmap
         raise ValueError(message)
 
 

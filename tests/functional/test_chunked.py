@@ -40,8 +40,9 @@ LOSSES = {  # name: (lossfns, torch, kind of target, options)
 
 
 @pytest.mark.parametrize(("reduction", "dtype"), [("mean", torch.float64), ("sum", torch.float32),
-                                                   ("mean", torch.bfloat16)],
-                         ids=["mean64", "sum32", "mean16"])
+                                                   ("mean", torch.bfloat16), ("mean", torch.float16),
+                                                   ("sum", torch.float16)],
+                         ids=["mean64", "sum32", "mean_bf16", "mean16", "sum16"])
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_chunked_value_and_gradient_match_torch(name, reduction, dtype):
     ours, theirs, kind, options = LOSSES[name]
@@ -55,7 +56,15 @@ def test_chunked_value_and_gradient_match_torch(name, reduction, dtype):
     # float32 sums of 2.6e5 terms as accurate as torch's (cascade summation, not BLAS dot products)
     assert_close(got, expected, **({"rtol": 1e-6, "atol": 0} if dtype == torch.float32 else {}))
     (got_grad,), (expected_grad,) = torch.autograd.grad(got, a), torch.autograd.grad(expected, b)
-    assert_close(got_grad, expected_grad, **tolerance)
+    if dtype != torch.float16:
+        return assert_close(got_grad, expected_grad, **tolerance)
+    # float16 (a 'sum' of 1e6 terms overflows in both: its unscaled gradient is the check): torch's
+    # backward of BCE / soft margin rounds sigmoid to float16 before subtracting, lossfns does not.
+    # Both against the float64 gradient: lossfns is as close, up to one rounding of a subnormal.
+    exact_input = x.double().requires_grad_()
+    exact, = torch.autograd.grad(theirs(exact_input, t.double(), reduction=reduction, **options), exact_input)
+    error, torch_error = ((g.double() - exact).abs().max() for g in (got_grad, expected_grad))
+    assert error <= 1.01 * torch_error + 2 ** -25, (error, torch_error)
 
 
 @pytest.mark.parametrize("name", ["huber_loss", "smooth_l1_loss"])

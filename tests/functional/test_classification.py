@@ -517,6 +517,14 @@ def test_cross_entropy_class_index_out_of_range_raises(bad):
         cross_entropy(X, torch.tensor([0, bad, 1, 1]))
 
 
+@pytest.mark.parametrize("loss", [cross_entropy, nll_loss])
+@pytest.mark.parametrize("ignore", [-100, 1])
+def test_class_index_out_of_range_next_to_ignored_targets_raises(loss, ignore):
+    # The range is checked on the targets that are not ignore_index, wherever that lies.
+    with pytest.raises(ValueError, match=rf"class indices in \[0, 2\] or ignore_index={ignore}, got 7"):
+        loss(X, torch.tensor([ignore, 7, 0, 2]), ignore_index=ignore)
+
+
 def test_cross_entropy_weight_of_wrong_shape_raises():
     with pytest.raises(ValueError, match=r"weight of shape \(C,\) = \(3,\).*got shape \(2,\)"):
         cross_entropy(X, Y, torch.ones(2, dtype=D))
