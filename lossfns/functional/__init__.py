@@ -6,12 +6,15 @@ differs from torch (raising instead of returning NaN, ``kl_div``'s 'batchmean' d
 is listed in the README ("Using lossfns") and pinned by ``tests/functional/test_api.py``.
 """
 
+from . import _chunked
 from ._classification import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from ._encoding import multi_hot, one_hot, smooth_labels
 from ._information import cross_entropy_dist, entropy, kl_div
 from ._margin import hinge_loss, logistic_loss, multi_margin_loss, soft_margin_loss
 from ._regression import huber_loss, l1_loss, mape, mse_loss, poisson_nll_loss, smooth_l1_loss
 from ._softmax import log_softmax, softmax
+
+CHUNK_ELEMENTS = _chunked.CHUNK  # elements per chunk when a large eager input is reduced piece by piece
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "cross_entropy_dist",

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 import lossfns.functional as L
-from lossfns.functional._chunked import CHUNK
+from lossfns.functional import CHUNK_ELEMENTS as CHUNK
 
 SIZE = 2 * CHUNK + 5  # two full chunks and a short one
 
