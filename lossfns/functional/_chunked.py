@@ -46,12 +46,13 @@ def _workspace(dtype: torch.dtype, n: int) -> torch.Tensor:
 
 
 def chunked_sum(loss_, *tensors: torch.Tensor, scratch: torch.Tensor | None = None,
-                in_half: bool = False) -> torch.Tensor:
+                scratch_scale: float = 1.0, in_half: bool = False) -> torch.Tensor:
     """The sum of an elementwise loss over ``tensors``, one chunk at a time.
 
     ``loss_(out, scratch, *chunks)`` returns the loss over one chunk, computed in the buffers ``out``
     and ``scratch``; ``scratch`` is the matching chunk of the ``scratch`` argument if one is given
-    (a tensor of the shape of ``tensors[0]``, for a caller that wants what ``loss_`` leaves there).
+    (a tensor of the shape of ``tensors[0]``, for a caller that wants what ``loss_`` leaves there,
+    multiplied by ``scratch_scale`` while each chunk is still in the cache).
     Half precision chunks are computed in float32 (converted on the way in), or, with ``in_half``,
     in their own dtype (each op rounds once); either way added in float32, as ``torch.mean`` adds.
     Returns a 0-dim tensor in the accumulation dtype (the caller divides, then casts back).
@@ -65,6 +66,8 @@ def chunked_sum(loss_, *tensors: torch.Tensor, scratch: torch.Tensor | None = No
         n = parts[0].numel()
         loss = loss_(out[:n], extra[:n], *(p.to(compute) for p in parts))
         total = total + torch.sum(loss, dtype=accumulate)
+        if scratch is not None and scratch_scale != 1:
+            extra.mul_(scratch_scale)
     return total
 
 

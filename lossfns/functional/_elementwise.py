@@ -34,7 +34,7 @@ class Formula:
     a chunk in the buffers ``out`` and ``scratch`` and returns it; the second writes dJ/dx into
     ``out``; both with ``out=`` and in-place ops. ``grad_in_scratch`` = k says that ``loss_``
     leaves dJ/dx / k in ``scratch`` (Huber's clamp: k = 1; the squared error's x - t: k = 2): the
-    forward then keeps it for the backward, which only scales it. Half precision chunks are
+    forward then keeps it for the backward (see ``_Elementwise.forward``). Half precision chunks are
     converted to float32, unless ``loss_in_half`` (``grad_in_half``) says that ``loss_``
     (``grad_input_``) may run on them directly: each of its ops computes in float32 and rounds
     once, and no rounded intermediate cancels or overflows (sums are added in float32 anyway).
@@ -64,12 +64,19 @@ class _Elementwise(torch.autograd.Function):
     def forward(input, target, parameter, formula, reduction, kept):
         if (reduction != "none" and parameter is None and formula.loss_ is not None
                 and chunkable(input, target)):
-            # kept: a list the forward may fill with dJ/dx / k, for a backward in plain eager mode
-            scratch = None
+            # kept: a list the forward may fill with dJ/dx / k for a backward in plain eager mode. In
+            # float32/64 it is scaled, chunk by chunk while in the cache, to the gradient for
+            # grad_output = 1; not in half precision, where g / N could round to a subnormal before
+            # grad_output (a GradScaler's 2^16) lifts it.
+            scratch, factor = None, 1.0
             if kept is not None and (formula.loss_in_half or input.dtype in (torch.float32, torch.float64)):
                 scratch = torch.empty_like(input)
-                kept.append(scratch)
-            total = chunked_sum(formula.loss_, input, target, scratch=scratch, in_half=formula.loss_in_half)
+                scaled = input.dtype in (torch.float32, torch.float64)
+                if scaled:
+                    factor = formula.grad_in_scratch / (input.numel() if reduction == "mean" else 1)
+                kept.append((scratch, scaled))
+            total = chunked_sum(formula.loss_, input, target, scratch=scratch, scratch_scale=factor,
+                                in_half=formula.loss_in_half)
             return (total if reduction == "sum" else total / input.numel()).to(input.dtype)
         return reduce(formula.loss(*_arguments(input, target, parameter)), reduction)
 
@@ -86,9 +93,13 @@ class _Elementwise(torch.autograd.Function):
         scale = reduce_grad(grad_output, ctx.reduction, input.numel())
         need_target = ctx.needs_input_grad[1] and formula.target_differentiable
         if not need_target and parameter is None and scale.dim() == 0 and chunkable(input, target):
-            if ctx.kept:  # dJ/dx / k written by the forward; used up here (a second backward recomputes)
-                k = formula.grad_in_scratch
-                grad = ctx.kept.pop().mul_(scale if k == 1 else scale * k)
+            if ctx.kept:  # written by the forward; used up here (a second backward recomputes)
+                grad, scaled = ctx.kept.pop()
+                if not scaled:
+                    k = formula.grad_in_scratch
+                    grad.mul_(scale if k == 1 else scale * k)
+                elif not bool(grad_output == 1):  # 1, the usual loss.backward(), needs no pass over N
+                    grad.mul_(grad_output.to(scale.dtype))
                 return grad, None, None, None, None, None
             if formula.grad_input_ is None:  # chunks: the temporaries of grad_input stay small
                 grad = chunked_map(lambda out, x, t: out.copy_(formula.grad_input(x, t)), scale, input,
