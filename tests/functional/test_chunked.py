@@ -60,11 +60,17 @@ def test_chunked_value_and_gradient_match_torch(name, reduction, dtype):
         return assert_close(got_grad, expected_grad, **tolerance)
     # float16 (a 'sum' of 1e6 terms overflows in both: its unscaled gradient is the check): torch's
     # backward of BCE / soft margin rounds sigmoid to float16 before subtracting, lossfns does not.
-    # Both against the float64 gradient: lossfns is as close, up to one rounding of a subnormal.
+    _as_accurate_as_torch(got_grad, expected_grad, theirs, x, t, reduction=reduction, **options)
+
+
+def _as_accurate_as_torch(got, expected, theirs, x, t, upstream=None, **options):
+    """Both float16 gradients against the float64 one: lossfns is as close, up to one more float16
+    rounding (of x - t, before the clamp of smooth L1) or one rounding of a subnormal."""
     exact_input = x.double().requires_grad_()
-    exact, = torch.autograd.grad(theirs(exact_input, t.double(), reduction=reduction, **options), exact_input)
-    error, torch_error = ((g.double() - exact).abs().max() for g in (got_grad, expected_grad))
-    assert error <= 1.01 * torch_error + 2 ** -25, (error, torch_error)
+    upstream = None if upstream is None else upstream.double()
+    exact, = torch.autograd.grad(theirs(exact_input, t.double(), **options), exact_input, upstream)
+    error, torch_error = ((g.double() - exact).abs().max() for g in (got, expected))
+    assert error <= 1.01 * torch_error + max(2 ** -25, 2 ** -11 * exact.abs().max()), (error, torch_error)
 
 
 @pytest.mark.parametrize("name", ["huber_loss", "smooth_l1_loss"])
@@ -84,3 +90,20 @@ def test_no_grad_forward_keeps_nothing_and_matches_torch():
     x, t = _inputs("real", torch.float32)
     with torch.no_grad():
         assert_close(L.huber_loss(x.requires_grad_(), t), F.huber_loss(x, t))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16], ids=["64", "32", "16"])
+@pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "smooth_l1_loss"])
+def test_an_upstream_gradient_other_than_one_scales_the_kept_derivative_as_torch(name, dtype):
+    # The forward keeps the gradient for grad_output = 1 (float32/64), or dJ/dx unscaled in half
+    # precision, where a loss scale (2^15 here) must multiply before the rounding to float16: 2 (x - t) / N
+    # alone is a float16 subnormal with N = 2.6e5.
+    ours, theirs, kind, options = LOSSES[name]
+    x, t = _inputs(kind, dtype)
+    upstream = torch.tensor(2.0 ** 15 if dtype == torch.float16 else 0.37, dtype=dtype)
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    got, = torch.autograd.grad(ours(a, t, **options), a, upstream)
+    expected, = torch.autograd.grad(theirs(b, t, **options), b, upstream)
+    if dtype == torch.float16:  # torch rounds grad_output / N to float16 first; lossfns does not
+        return _as_accurate_as_torch(got, expected, theirs, x, t, upstream, **options)
+    assert_close(got, expected, **({"rtol": 1e-5, "atol": 1e-7} if dtype == torch.float32 else {}))
