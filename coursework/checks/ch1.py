@@ -242,8 +242,7 @@ BEHAVIOURS = [
         summary={"es": "huber_loss lanza ValueError si las formas difieren, la reducción no existe o delta "
                        "no es positivo",
                  "en": "huber_loss raises ValueError when the shapes differ, the reduction is unknown or "
-                       "delta "
-                       "is not positive"},
+                       "delta is not positive"},
         fixed=lambda: [Case((torch.zeros(2, 3), torch.zeros(3, 2))),
                        Case((_input, _target), {"reduction": "average"}),
                        Case((_input, _target), {"delta": 0.0}),

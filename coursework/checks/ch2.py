@@ -106,8 +106,7 @@ ENTROPY_MISCONCEPTIONS = (
         "es": "0·log 0 dio nan: en PyTorch 0 * log(0) = 0 * (-inf) = nan; impón la convención 0 log 0 = 0 "
               "(con torch.where o xlogy)",
         "en": "0·log 0 gave nan: in PyTorch 0 * log(0) = 0 * (-inf) = nan; enforce the convention 0 log 0 = "
-              "0 "
-              "(with torch.where or xlogy)"},
+              "0 (with torch.where or xlogy)"},
         section="ch02-entropy", detect=_non_finite_where_finite),
     Misconception("entropy-over-the-batch", {
         "es": "sumaste sobre el eje equivocado: cada fila es una distribución y suma sobre sus clases "
@@ -150,8 +149,7 @@ STABLE_MISCONCEPTIONS = (OVERFLOW, *CROSS_ENTROPY_MISCONCEPTIONS)
 KL_MISCONCEPTIONS = (
     Misconception("kl-swapped", {
         "es": "calculaste KL(q || p): la divergencia no es simétrica; el promedio se pondera con p, el "
-              "primer "
-              "argumento",
+              "primer argumento",
         "en": "you computed KL(q || p): the divergence is not symmetric; the average is weighted by p, the "
               "first argument"},
         section="ch02-consequences", produce=lambda p, q: _kl_reference(q, p)),
@@ -179,11 +177,9 @@ FOCAL_MISCONCEPTIONS = (
         produce=lambda logits, target, gamma=2.0: F.cross_entropy(logits, target)),
     Misconception("focal-wrong-factor", {
         "es": "usaste p_c^gamma en vez de (1 - p_c)^gamma: así pesan más los ejemplos fáciles, al revés de "
-              "lo "
-              "que se busca",
+              "lo que se busca",
         "en": "you used p_c^gamma instead of (1 - p_c)^gamma: that weights the easy examples up, the "
-              "opposite "
-              "of the aim"},
+              "opposite of the aim"},
         section="ch02-crossentropyloss",
         produce=lambda logits, target, gamma=2.0: (-(_picked(_log_softmax(logits), target).exp() ** gamma)
                                                    * _picked(_log_softmax(logits), target)).mean()),
@@ -195,8 +191,7 @@ FOCAL_MISCONCEPTIONS = (
 FOCAL_STABLE_MISCONCEPTIONS = (
     Misconception("log-of-underflowed-probability", {
         "es": "calculaste p y luego log p: cuando p se redondea a 0, log p = -inf. Calcula log p con el "
-              "truco "
-              "log-sum-exp y de ahí p = exp(log p)",
+              "truco log-sum-exp y de ahí p = exp(log p)",
         "en": "you computed p and then log p: when p rounds to 0, log p = -inf. Compute log p with the "
               "log-sum-exp trick and then p = exp(log p)"},
         section="ch02-logsumexp",

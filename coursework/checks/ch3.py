@@ -106,8 +106,7 @@ def _targets(labels, c, epsilon, spread):
 ONE_HOT_MISCONCEPTIONS = (
     Misconception("classes-from-labels", {
         "es": "dedujiste C de labels.max() + 1: en un lote donde la última clase no aparece falta una "
-              "columna; "
-              "usa num_classes",
+              "columna; usa num_classes",
         "en": "you took C from labels.max() + 1: in a batch where the last class does not occur a column is "
               "missing; use num_classes"},
         section="ch03-vectors",
@@ -132,11 +131,9 @@ MULTI_HOT_MISCONCEPTIONS = (
 SMOOTH_MISCONCEPTIONS = (
     Misconception("smoothing-over-the-others", {
         "es": "repartiste epsilon/(C - 1) solo entre las clases incorrectas: aquí, como en PyTorch, "
-              "epsilon/C "
-              "va a todas, la correcta incluida",
+              "epsilon/C va a todas, la correcta incluida",
         "en": "you spread epsilon/(C - 1) over the wrong classes only: here, as in PyTorch, epsilon/C goes "
-              "to "
-              "every class, the correct one included"},
+              "to every class, the correct one included"},
         section="ch03-smoothing",
         produce=lambda targets, epsilon: (1 - epsilon) * targets
         + epsilon / (targets.shape[1] - 1) * (1 - targets)),
@@ -173,8 +170,7 @@ SMOOTHED_CE_MISCONCEPTIONS = (
         "es": "multiplicaste log p_k por el índice de la clase, no por y_k: es el error de la fórmula de la "
               "diapositiva (falta el índice k en la etiqueta)",
         "en": "you multiplied log p_k by the class index instead of y_k: the slide's formula error (the "
-              "label "
-              "lost its index k)"},
+              "label lost its index k)"},
         section="ch03-mistakes",
         produce=lambda logits, labels, epsilon: -(labels.double()[:, None] * _log_p(logits))
         .sum(dim=1).mean()),

@@ -26,8 +26,7 @@ BLOCKED = ("softmax", "log_softmax")
 PROVIDED = ()
 
 ALLOWED = {"es": "aritmética, comparaciones, sum, mean, amax, torch.exp, torch.log, torch.sigmoid y "
-                 "productos "
-                 "de matrices (@)",
+                 "productos de matrices (@)",
            "en": "arithmetic, comparisons, sum, mean, amax, torch.exp, torch.log, torch.sigmoid and matrix "
                  "products (@)"}
 RULES = Rules(ops=ops("structure", "compare", "arithmetic", "reductions", "exp_log", "sigmoid", "matmul"),
@@ -137,11 +136,9 @@ BACKPROP_MISCONCEPTIONS = (
     NUMERICAL,
     Misconception("output-delta-sign", {
         "es": "el signo del delta de salida está al revés: ∂E/∂o = o - t (no t - o); con t - o el descenso "
-              "de "
-              "gradiente subiría el error",
+              "de gradiente subiría el error",
         "en": "the sign of the output delta is flipped: ∂E/∂o = o - t (not t - o); with t - o gradient "
-              "descent "
-              "would climb the error"},
+              "descent would climb the error"},
         section="ch04-sign", produce=_sign_flipped),
     Misconception("weights-from-to", {
         "es": "devolviste los gradientes como W[from, to], traspuestos: tienen la forma de los pesos, W[to, "
@@ -155,11 +152,9 @@ BACKPROP_MISCONCEPTIONS = (
         section="ch04-output-weight", produce=_no_sigmoid_derivative),
     Misconception("summed-batch", {
         "es": "sumaste sobre el lote en vez de promediar: E es la media de los errores, y su gradiente la "
-              "media "
-              "de los gradientes (el 1/N de la forma matricial)",
+              "media de los gradientes (el 1/N de la forma matricial)",
         "en": "you summed over the batch instead of averaging: E is the mean error, and its gradient the "
-              "mean "
-              "of the gradients (the 1/N of the matrix form)"},
+              "mean of the gradients (the 1/N of the matrix form)"},
         section="ch04-batched", produce=_scaled_backprop(lambda x, t: x.shape[0])),
     Misconception("no-half", {
         "es": "olvidaste el ½ de E = ½ Σ (o - t)²: tu E y tus gradientes salen el doble (1/N frente a 1/2N)",
@@ -177,9 +172,8 @@ SIGMOID_MISCONCEPTIONS = (
     Misconception("naive-sigmoid-derivative", {
         "es": "exp(-z) / (1 + exp(-z))² es correcta en el papel pero da inf/inf = nan para z muy negativos: "
               "escríbela con S(z)",
-        "en": "exp(-z) / (1 + exp(-z))² is right on paper but gives inf/inf = nan for very negative z: "
-              "write it "
-              "with S(z)"},
+        "en": "exp(-z) / (1 + exp(-z))² is right on paper but gives inf/inf = nan for very negative z: write "
+              "it with S(z)"},
         section="ch04-sigmoid",
         detect=lambda case, expected, got: isinstance(got, torch.Tensor) and got.shape == expected.shape
         and bool(got.isnan().any())),
@@ -200,8 +194,7 @@ WEIGHTED_MISCONCEPTIONS = (
     NUMERICAL,
     Misconception("divided-by-n", {
         "es": "dividiste entre N: con pesos por clase y índices de clase, la media de PyTorch divide entre "
-              "la "
-              "suma de los pesos de las clases correctas, Σ_i w[c_i]",
+              "la suma de los pesos de las clases correctas, Σ_i w[c_i]",
         "en": "you divided by N: with class weights and class indices, PyTorch's mean divides by the sum of "
               "the correct classes' weights, Σ_i w[c_i]"},
         section="ch02-options", produce=_weighted_by_n),
@@ -220,11 +213,9 @@ WEIGHTED_MISCONCEPTIONS = (
         produce=lambda logits, target, weight: -weighted_ce_grad_reference(logits, target, weight)),
     Misconception("weight-of-every-class", {
         "es": "multiplicaste cada columna k por w[k]: el peso es el de la clase correcta de cada ejemplo, "
-              "w[c_i], "
-              "para toda la fila",
+              "w[c_i], para toda la fila",
         "en": "you multiplied each column k by w[k]: the weight is each example's correct class's, w[c_i], "
-              "for "
-              "the whole row"},
+              "for the whole row"},
         section="ch02-options",
         produce=lambda logits, target, weight: weighted_ce_grad_reference(logits, target,
                                                                           torch.ones_like(weight))
@@ -287,8 +278,7 @@ BEHAVIOURS = [
     Behaviour(
         grade_id="weighted_ce_grad", function="weighted_cross_entropy_grad", points=2,
         summary={"es": "weighted_cross_entropy_grad da el gradiente de la entropía cruzada con pesos por "
-                       "clase "
-                       "respecto de los logits",
+                       "clase respecto de los logits",
                  "en": "weighted_cross_entropy_grad gives the gradient of the class-weighted cross-entropy "
                        "with respect to the logits"},
         fixed=lambda: [Case((_logits, torch.tensor([0, 2, 1]), _weight)),

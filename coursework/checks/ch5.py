@@ -197,8 +197,7 @@ BACKWARD_MISCONCEPTIONS = (
     NUMERICAL,
     Misconception("slope-gradient-not-summed", {
         "es": "la pendiente es un parámetro compartido por todos los ejemplos (y, si es una sola, por todas "
-              "las "
-              "unidades): su gradiente suma las contribuciones, con la forma de slope",
+              "las unidades): su gradiente suma las contribuciones, con la forma de slope",
         "en": "the slope is a parameter shared by every example (and, if there is one, by every unit): its "
               "gradient sums the contributions, in the shape of slope"},
         section="ch05-prelu",
@@ -213,8 +212,7 @@ BACKWARD_MISCONCEPTIONS = (
         "es": "falta multiplicar por grad_output: la regla de la cadena multiplica la derivada local por el "
               "gradiente que llega de arriba",
         "en": "the multiplication by grad_output is missing: the chain rule multiplies the local derivative "
-              "by "
-              "the gradient coming from above"},
+              "by the gradient coming from above"},
         section="ch05-prelu",
         produce=lambda x, slope, grad_output: prelu_backward_reference(x, slope,
                                                                        torch.ones_like(grad_output))),
@@ -237,19 +235,15 @@ def _affecting(output: int) -> tuple[Misconception, ...]:
 CLASSIFIER_MISCONCEPTIONS = (
     Misconception("slopes-not-trained", {
         "es": "las pendientes siguen en su valor inicial, 0.25: no se las pasaste al optimizador, así que "
-              "nunca "
-              "se aprendieron",
+              "nunca se aprendieron",
         "en": "the slopes are still at their initial 0.25: you did not give them to the optimizer, so they "
-              "were "
-              "never learned"},
+              "were never learned"},
         section="ch05-training"),
     Misconception("fixed-slope", {
         "es": "una pendiente fija en 0 es una ReLU y en 1 una red lineal: el modelo del ejercicio aprende "
-              "sus "
-              "pendientes (PReLU)",
+              "sus pendientes (PReLU)",
         "en": "a slope fixed at 0 is a ReLU and at 1 a linear network: the exercise's model learns its "
-              "slopes "
-              "(PReLU)"},
+              "slopes (PReLU)"},
         section="ch05-compare"),
     Misconception("slopes-aliased", {
         "es": "todas las filas de tu historial son la pendiente final: guardaste el Parameter mismo (o su "
