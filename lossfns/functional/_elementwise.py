@@ -69,12 +69,11 @@ class _Elementwise(torch.autograd.Function):
             # grad_output = 1; not in half precision, where g / N could round to a subnormal before
             # grad_output (a GradScaler's 2^16) lifts it.
             scratch, factor = None, 1.0
-            if kept is not None and (formula.loss_in_half or input.dtype in (torch.float32, torch.float64)):
+            if kept is not None and (formula.loss_in_half or _scaled_in_forward(input)):
                 scratch = torch.empty_like(input)
-                scaled = input.dtype in (torch.float32, torch.float64)
-                if scaled:
+                kept.append(scratch)
+                if _scaled_in_forward(input):
                     factor = formula.grad_in_scratch / (input.numel() if reduction == "mean" else 1)
-                kept.append((scratch, scaled))
             total = chunked_sum(formula.loss_, input, target, scratch=scratch, scratch_scale=factor,
                                 in_half=formula.loss_in_half)
             return (total if reduction == "sum" else total / input.numel()).to(input.dtype)
@@ -94,8 +93,8 @@ class _Elementwise(torch.autograd.Function):
         need_target = ctx.needs_input_grad[1] and formula.target_differentiable
         if not need_target and parameter is None and scale.dim() == 0 and chunkable(input, target):
             if ctx.kept:  # written by the forward; used up here (a second backward recomputes)
-                grad, scaled = ctx.kept.pop()
-                if not scaled:
+                grad = ctx.kept.pop()
+                if not _scaled_in_forward(grad):
                     k = formula.grad_in_scratch
                     grad.mul_(scale if k == 1 else scale * k)
                 elif not bool(grad_output == 1):  # 1, the usual loss.backward(), needs no pass over N
@@ -123,6 +122,11 @@ class _Elementwise(torch.autograd.Function):
 
 
 _ElementwiseTraced = without_jvp(_Elementwise)
+
+
+def _scaled_in_forward(t: torch.Tensor) -> bool:
+    """Whether the derivative the forward keeps for a tensor of this dtype is already scaled."""
+    return t.dtype in (torch.float32, torch.float64)
 
 
 def _arguments(input, target, parameter):
