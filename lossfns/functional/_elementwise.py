@@ -38,6 +38,8 @@ class Formula:
     converted to float32, unless ``loss_in_half`` (``grad_in_half``) says that ``loss_``
     (``grad_input_``) may run on them directly: each of its ops computes in float32 and rounds
     once, and no rounded intermediate cancels or overflows (sums are added in float32 anyway).
+    ``kernel`` = (name, parameters), optional, names a fused loop in ``_kernels`` that replaces
+    ``loss_`` for large float32/float64 eager inputs: one pass gives sum J and dJ/dx.
     """
 
     loss: Callable
@@ -49,6 +51,7 @@ class Formula:
     grad_in_scratch: float = 0.0
     loss_in_half: bool = False
     grad_in_half: bool = False
+    kernel: tuple[str, tuple[float, ...]] | None = None
 
     def partials(self, need_target: bool, *args):
         grad_input = self.grad_input(*args)
@@ -62,6 +65,16 @@ class _Elementwise(torch.autograd.Function):
 
     @staticmethod
     def forward(input, target, parameter, formula, reduction, kept):
+        if reduction != "none" and parameter is None and formula.kernel and chunkable(input, target) \
+                and _scaled_in_forward(input):  # kept: as below, here always scaled
+            n = input.numel() if reduction == "mean" else 1
+            grad = None if kept is None else torch.empty_like(input)
+            from . import _kernels  # imports numba: only now, not with lossfns
+
+            total = _kernels.run(*formula.kernel, input, target, grad, 1 / n)
+            if grad is not None:
+                kept.append(grad)
+            return torch.scalar_tensor(total / n, dtype=input.dtype)
         if (reduction != "none" and parameter is None and formula.loss_ is not None
                 and chunkable(input, target)):
             # kept: a list the forward may fill with dJ/dx / k for a backward in plain eager mode. In

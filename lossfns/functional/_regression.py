@@ -119,7 +119,7 @@ def _smooth_l1_grad_(out, x, t, beta):
 
 
 SQUARED = Formula(_squared, _squared_grad, grad_input_=_squared_grad_, loss_=_squared_, grad_in_scratch=2,
-                  loss_in_half=True, grad_in_half=True)
+                  loss_in_half=True, grad_in_half=True, kernel=("squared", ()))
 ABSOLUTE = Formula(_absolute, _absolute_grad, grad_input_=_absolute_grad_, loss_=_absolute_,
                    loss_in_half=True, grad_in_half=True)
 
@@ -287,7 +287,7 @@ def huber_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean
     formula = Formula(functools.partial(_huber, delta=delta), functools.partial(_huber_grad, delta=delta),
                       grad_input_=functools.partial(_huber_grad_, delta=delta),
                       loss_=functools.partial(_huber_, delta=delta), grad_in_scratch=1,
-                      loss_in_half=True, grad_in_half=True)
+                      loss_in_half=True, grad_in_half=True, kernel=("clamped", (delta, 1.0)))
     out = _weighted(input, target, weight, formula, reduction, mean_over_weights=False)
     return _checked(out, target, reduction)
 
@@ -335,7 +335,8 @@ def smooth_l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "
                                                  functools.partial(_smooth_l1_grad, beta=beta),
                                                  grad_input_=functools.partial(_smooth_l1_grad_, beta=beta),
                                                  loss_=functools.partial(_smooth_l1_, beta=beta),
-                                                 grad_in_scratch=1, loss_in_half=True, grad_in_half=True)
+                                                 grad_in_scratch=1, loss_in_half=True, grad_in_half=True,
+                                                 kernel=("clamped", (beta, 1 / beta)))
     out = elementwise_loss(input, target, formula, reduction)
     return _checked(out, target, reduction)
 

@@ -1,0 +1,94 @@
+"""The fused loops (lossfns/functional/_kernels.py) that large float32/float64 inputs of mse, Huber and
+smooth L1 take: torch's values where the chunked tests do not look, numba only when needed, safe
+in threads and in a forked child."""
+
+import multiprocessing
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.testing import assert_close
+
+import lossfns.functional as L
+from lossfns.functional import CHUNK_ELEMENTS
+
+SIZE = CHUNK_ELEMENTS + 3  # over the threshold of the fused loops
+LOSSES = {"mse_loss": {}, "huber_loss": {"delta": 0.7}, "smooth_l1_loss": {"beta": 0.3}}
+
+
+def _pair(dtype):
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(SIZE, generator=g, dtype=dtype) * 2, torch.randn(SIZE, generator=g, dtype=dtype)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("special", [float("nan"), float("inf"), -float("inf")], ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_nan_and_inf_in_the_input_give_torchs_loss_and_gradient(name, special, reduction):
+    x, t = _pair(torch.float32)
+    x[[5, SIZE - 2]] = special
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    got = getattr(L, name)(a, t, reduction=reduction, **LOSSES[name])
+    expected = getattr(F, name)(b, t, reduction=reduction, **LOSSES[name])
+    assert_close(got, expected, equal_nan=True, rtol=1e-6, atol=0)
+    got.backward(), expected.backward()
+    assert_close(a.grad, b.grad, equal_nan=True, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_the_float64_sum_is_as_accurate_as_torchs(name):
+    # The loops add J in float64 over SIMD lanes and threads: within a few units in the last place
+    # of the float64 result, as torch's cascade summation.
+    x, t = _pair(torch.float64)
+    got, expected = (getattr(m, name)(x, t, reduction="sum", **LOSSES[name]) for m in (L, F))
+    assert abs(got.item() - expected.item()) <= 64 * torch.finfo(torch.float64).eps * expected.item()
+
+
+def test_importing_lossfns_and_small_losses_do_not_import_numba():
+    probe = ("import sys, torch, lossfns, lossfns.functional as L\n"
+             "x = torch.randn(100, requires_grad=True)\n"
+             "L.huber_loss(x, torch.zeros(100)).backward(); L.mse_loss(x, torch.zeros(100)).backward()\n"
+             "print('numba' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_threads_may_run_the_loops_at_once_whatever_numba_threading_layer():
+    # numba's fallback "workqueue" layer (no OpenMP on the machine) aborts the process when two
+    # threads start parallel loops at once; forced here, it must not.
+    probe = ("import threading, torch, lossfns.functional as L, torch.nn.functional as F\n"
+             f"torch.set_num_threads(2); x, t = torch.randn({SIZE}), torch.randn({SIZE})\n"
+             "expected = F.huber_loss(x, t).item(); wrong = []\n"
+             "def work():\n"
+             "    for _ in range(50):\n"
+             "        got = L.huber_loss(x, t).item()\n"
+             "        wrong.extend([got] if abs(got - expected) > 1e-6 * expected else [])\n"
+             "threads = [threading.Thread(target=work) for _ in range(4)]\n"
+             "[thread.start() for thread in threads]; [thread.join() for thread in threads]\n"
+             "import numba; print(numba.threading_layer(), len(wrong))\n")
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue", "NUMBA_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["workqueue", "0"]
+
+
+def _huber_in_child(x, t, queue):
+    queue.put(L.huber_loss(x, t).item())  # no torch op of its own: torch's OpenMP hangs a forked child
+
+
+def test_a_forked_child_can_run_the_loops_its_parent_ran():
+    x, t = _pair(torch.float32)
+    expected = L.huber_loss(x, t).item()  # the parent starts numba's threads first
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_huber_in_child, args=(x, t, queue))
+    child.start()
+    child.join(timeout=60)
+    if child.exitcode is None:
+        child.kill()
+    assert child.exitcode == 0, f"the forked child ended with exit code {child.exitcode}"
+    assert queue.get(timeout=5) == pytest.approx(expected, rel=1e-6)
