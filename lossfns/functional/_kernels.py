@@ -4,7 +4,8 @@ torch runs an elementwise loss as one compiled kernel. Written with tensor primi
 takes six passes over N (x - t, the clamp, two products, the sum, the scaling of the gradient),
 which no chunking brings within 1.3x of torch. Each loop below is the formula of its loss for
 one element; numba compiles it (on first use, under a second) into one vectorised pass over the
-threads torch uses, which reads x and t once, writes the gradient and adds J in float64.
+threads torch uses, which reads x and t once, writes the gradient and adds J in float64. The
+check that margin labels are +-1 is one such pass too (four with tensor ops).
 
 Only large plain-eager inputs come here (see ``_elementwise``), so importing lossfns does not
 import numba. The formulas in tensor ops remain the definition: they are what autograd,
@@ -54,6 +55,15 @@ def clamped(x, t, grad, write_grad, scale, delta, slope):
     return total
 
 
+def not_signs(x):
+    """How many x_i are neither -1 nor +1 (NaN included)."""
+    count = 0
+    for i in numba.prange(x.size):
+        v = x[i]
+        count += 0 if v == 1 or v == -1 else 1
+    return count
+
+
 @functools.cache
 def _compiled(name: str, parallel: bool):
     # reassoc lets the sum be split over SIMD lanes and threads; no other fast-math licence, so
@@ -61,18 +71,28 @@ def _compiled(name: str, parallel: bool):
     return numba.njit(globals()[name], parallel=parallel, fastmath={"reassoc"})
 
 
-def run(name: str, parameters: tuple[float, ...], input: torch.Tensor, target: torch.Tensor,
-        grad: torch.Tensor | None, scale: float) -> float:
-    """Run the loop ``name`` over contiguous CPU tensors of one shape and dtype (float32 or float64).
-
-    Returns sum J in float64; writes ``scale`` times dJ/dx into ``grad`` unless it is None.
-    """
+def _launch(name: str, *arrays_and_numbers):
+    """Call the loop ``name`` on the threads torch uses (one in a forked child, see above)."""
     threads = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
-    x, t = input.detach().numpy().reshape(-1), target.detach().numpy().reshape(-1)
-    out = x if grad is None else grad.numpy().reshape(-1)  # not written when grad is None
     parallel = threads > 1 and os.getpid() == _PARENT
     loop = _compiled(name, parallel)
     with _ONE_AT_A_TIME:
         if parallel:
             numba.set_num_threads(threads)
-        return loop(x, t, out, grad is not None, float(scale), *map(float, parameters))
+        return loop(*arrays_and_numbers)
+
+
+def run(name: str, parameters: tuple[float, ...], input: torch.Tensor, target: torch.Tensor,
+        grad: torch.Tensor | None, scale: float) -> float:
+    """Run the loss loop ``name`` over contiguous CPU tensors of one shape and dtype (float32 or float64).
+
+    Returns sum J in float64; writes ``scale`` times dJ/dx into ``grad`` unless it is None.
+    """
+    x, t = input.detach().numpy().reshape(-1), target.detach().numpy().reshape(-1)
+    out = x if grad is None else grad.numpy().reshape(-1)  # not written when grad is None
+    return _launch(name, x, t, out, grad is not None, float(scale), *map(float, parameters))
+
+
+def count_not_signs(labels: torch.Tensor) -> int:
+    """Entries of a contiguous CPU float32/float64 tensor that are neither -1 nor +1, in one pass."""
+    return _launch("not_signs", labels.detach().numpy().reshape(-1))

@@ -17,6 +17,8 @@ import math
 import torch
 from torch._subclasses.fake_tensor import is_fake
 
+from ._chunked import CHUNK
+
 REDUCTIONS = ("none", "mean", "sum")
 
 
@@ -172,6 +174,12 @@ def check_sign_labels(x: torch.Tensor, name: str = "target") -> None:
     if v is None:
         return assert_traced((x == 1) | (x == -1), f"expected {name} labels in {{-1, +1}}")
     x = v
+    if x.numel() > CHUNK and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) \
+            and x.is_contiguous():
+        from . import _kernels  # imports numba: only for large labels
+
+        if not _kernels.count_not_signs(x):
+            return
     bad = (x != 1) & (x != -1)  # NaN is "bad" too
     if bool(bad.any()):
         raise ValueError(

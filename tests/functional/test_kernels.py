@@ -1,6 +1,6 @@
 """The fused loops (lossfns/functional/_kernels.py) that large float32/float64 inputs of mse, Huber and
-smooth L1 take: torch's values where the chunked tests do not look, numba only when needed, safe
-in threads and in a forked child."""
+smooth L1 and the check of +-1 margin labels take: torch's values where the chunked tests do not
+look, numba only when needed, safe in threads and in a forked child."""
 
 import multiprocessing
 import os
@@ -45,6 +45,18 @@ def test_the_float64_sum_is_as_accurate_as_torchs(name):
     x, t = _pair(torch.float64)
     got, expected = (getattr(m, name)(x, t, reduction="sum", **LOSSES[name]) for m in (L, F))
     assert abs(got.item() - expected.item()) <= 64 * torch.finfo(torch.float64).eps * expected.item()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("bad", [0.0, 2.0, -0.5, float("nan"), float("inf")])
+@pytest.mark.parametrize("name", ["soft_margin_loss", "hinge_loss", "logistic_loss"])
+def test_a_single_label_other_than_plus_or_minus_one_in_a_large_batch_is_refused(name, bad, dtype):
+    x, _ = _pair(dtype)
+    y = torch.where(torch.arange(SIZE) % 3 == 0, -1.0, 1.0).to(dtype)
+    getattr(L, name)(x, y)  # +-1 everywhere: accepted
+    y[SIZE - 1] = bad
+    with pytest.raises(ValueError, match=r"expected target labels in \{-1, \+1\}, got " + f"{bad:g}"):
+        getattr(L, name)(x, y)
 
 
 def test_importing_lossfns_and_small_losses_do_not_import_numba():
