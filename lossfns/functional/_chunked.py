@@ -30,6 +30,14 @@ def chunkable(*tensors: torch.Tensor) -> bool:
             and all(t.shape == first.shape and t.dtype == first.dtype and t.is_contiguous() for t in tensors))
 
 
+def loopable(x: torch.Tensor) -> bool:
+    """Whether the numba loops of ``_kernels`` may take ``x`` in a forward: plain eager mode, and
+    large contiguous float32/float64 values on the CPU."""
+    return (in_place_ok(grad_mode=True) and x.numel() > CHUNK and x.device.type == "cpu"
+            and x.dtype in (torch.float32, torch.float64) and x.is_contiguous()
+            and (type(x) is torch.Tensor or not is_fake(x)))
+
+
 def _pieces(t: torch.Tensor):
     return t.view(-1).split(CHUNK)
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import torch
 
-from ._chunked import in_place_ok
+from ._chunked import in_place_ok, loopable
 from ._dtypes import float32_under_autocast
 from ._elementwise import Formula, elementwise_loss
 from ._function import apply, save_for_forward, without_jvp
-from ._reduction import check_denominator, reduce, reduce_grad
+from ._reduction import ZERO_WEIGHTS, check_denominator, reduce, reduce_grad
 from ._validation import (
     LOGITS_HINT,
     check_broadcastable_weight,
@@ -610,6 +610,43 @@ class _NLLLoss(torch.autograd.Function):
 _NLLLossTraced = without_jvp(_NLLLoss)
 
 
+class _NLLLossLoop(torch.autograd.Function):
+    """nll_loss 'mean' / 'sum' of a large plain-eager float32/float64 input: one numba loop each
+    way (``_kernels.nll``, ``_kernels.nll_grad``) instead of a gather, a mask, a weighting and a
+    sum forward, and a zero-fill and a scatter backward; the range check is in the same pass."""
+
+    @staticmethod
+    def forward(ctx, input, target, weight, ignore_index, reduction):
+        from . import _kernels  # imports numba: only for large inputs
+
+        picked, denominator, outside = _kernels.nll(input, target, weight, ignore_index)
+        if outside:
+            check_class_indices(target, input.shape[1], ignore_index)  # raises, naming a bad index
+        if reduction == "mean" and denominator == 0:
+            raise ValueError(ZERO_WEIGHTS)
+        ctx.save_for_backward(target, weight)
+        ctx.shape, ctx.dtype, ctx.ignore_index = input.shape, input.dtype, ignore_index
+        ctx.denominator = denominator if reduction == "mean" else 1.0
+        return torch.scalar_tensor(-picked / ctx.denominator, dtype=input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        target, weight = ctx.saved_tensors
+        if in_place_ok():
+            from . import _kernels
+
+            coef = -grad_output.item() / ctx.denominator
+            grad = _kernels.nll_grad(ctx.shape, ctx.dtype, target, weight, ctx.ignore_index, coef)
+            return grad, None, None, None, None
+        # create_graph=True: the same gradient as _NLLLoss's, differentiable in grad_output.
+        # _index_parts reads only the shape and dtype of input: a meta stand-in does.
+        stand_in = torch.empty(ctx.shape, dtype=ctx.dtype, device="meta")
+        index, _, target_weight, _ = _index_parts(stand_in, target, weight, ctx.ignore_index, "sum")
+        picked = _per_target(-grad_output / ctx.denominator, target_weight, index).to(ctx.dtype)
+        grad = torch.zeros(ctx.shape, dtype=ctx.dtype).scatter(1, index, picked)
+        return grad, None, None, None, None
+
+
 @float32_under_autocast
 def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
              ignore_index: int = DEFAULT_IGNORE_INDEX, reduction: str = "mean") -> torch.Tensor:
@@ -654,6 +691,8 @@ def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     weight_ = _check_class_weight(weight, num_classes, input.dtype)
     check_no_grad(weight, "weight", "nll_loss")
     batch_input, batch_target = _as_batch(input, target.long())
+    if reduction != "none" and loopable(batch_input):
+        return apply(_NLLLossLoop, batch_input, batch_target, weight_, ignore_index, reduction)
     parts = _index_parts(batch_input, batch_target, weight_, ignore_index, reduction)
     function = _NLLLossTraced if torch.compiler.is_compiling() else _NLLLoss
     loss = apply(function, batch_input, *parts, reduction)

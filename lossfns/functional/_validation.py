@@ -17,7 +17,7 @@ import math
 import torch
 from torch._subclasses.fake_tensor import is_fake
 
-from ._chunked import CHUNK
+from ._chunked import loopable
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -174,8 +174,7 @@ def check_sign_labels(x: torch.Tensor, name: str = "target") -> None:
     if v is None:
         return assert_traced((x == 1) | (x == -1), f"expected {name} labels in {{-1, +1}}")
     x = v
-    if x.numel() > CHUNK and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) \
-            and x.is_contiguous():
+    if loopable(x):
         from . import _kernels  # imports numba: only for large labels
 
         if not _kernels.count_not_signs(x):

@@ -1,6 +1,6 @@
-"""The fused loops (lossfns/functional/_kernels.py) that large float32/float64 inputs of mse, Huber and
-smooth L1 and the check of +-1 margin labels take: torch's values where the chunked tests do not
-look, numba only when needed, safe in threads and in a forked child."""
+"""The numba loops (lossfns/functional/_kernels.py) that large float32/float64 inputs take (mse, Huber,
+smooth L1, nll_loss and the check of +-1 margin labels): torch's values and errors where the other
+tests do not look, numba only when needed, safe in threads and in a forked child."""
 
 import multiprocessing
 import os
@@ -57,6 +57,63 @@ def test_a_single_label_other_than_plus_or_minus_one_in_a_large_batch_is_refused
     y[SIZE - 1] = bad
     with pytest.raises(ValueError, match=r"expected target labels in \{-1, \+1\}, got " + f"{bad:g}"):
         getattr(L, name)(x, y)
+
+
+NLL_SHAPES = {"(N, C)": (2048, 300), "(N, C, H, W)": (4, 3, 256, 256)}  # over the threshold
+NLL_OPTIONS = {"plain": {}, "weight": {"weight": True}, "ignore_index": {"ignore_index": 1},
+               "weight, ignore_index": {"weight": True, "ignore_index": -100}}
+
+
+def _nll_case(shape, dtype, options):
+    g = torch.Generator().manual_seed(2)
+    x = torch.log_softmax(torch.randn(shape, generator=g, dtype=dtype), 1)
+    x[0, :, ...] = -float("inf")  # a class of probability 0 in the first sample: loss inf, as torch's
+    target_shape = (shape[0],) + shape[2:]
+    y = torch.randint(0, shape[1], target_shape, generator=g)
+    kwargs = dict(options)
+    if "ignore_index" in kwargs:
+        y[torch.rand(target_shape, generator=g) < 0.2] = kwargs["ignore_index"]
+        y[0] = kwargs["ignore_index"]  # ...unless ignored
+    if kwargs.pop("weight", False):
+        kwargs["weight"] = torch.rand(shape[1], generator=g, dtype=dtype) + 0.1
+    return x, y, kwargs
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("options", NLL_OPTIONS.values(), ids=NLL_OPTIONS.keys())
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("shape", NLL_SHAPES.values(), ids=NLL_SHAPES.keys())
+def test_nll_loss_of_a_large_input_and_its_gradients_are_torchs(shape, dtype, options, reduction):
+    x, y, kwargs = _nll_case(shape, dtype, options)
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    got = L.nll_loss(a, y, reduction=reduction, **kwargs)
+    expected = F.nll_loss(b, y, reduction=reduction, **kwargs)
+    assert torch.isfinite(expected) == ("ignore_index" in kwargs)
+    # torch adds the picks in the input's dtype, the loop in float64: a few hundred ulps apart at most
+    assert_close(got, expected, rtol=256 * torch.finfo(dtype).eps, atol=0)
+    # create_graph=True: the gradient as a function of grad_output, and its derivative, as torch's
+    scale = torch.tensor(0.7, dtype=dtype, requires_grad=True)
+    (grad_a,), (grad_b,) = (torch.autograd.grad(loss, leaf, scale, create_graph=True)
+                            for loss, leaf in ((got, a), (expected, b)))
+    assert_close(grad_a, grad_b)
+    assert_close(*(torch.autograd.grad(grad.square().sum(), scale)[0] for grad in (grad_a, grad_b)))
+    L.nll_loss(a, y, reduction=reduction, **kwargs).backward(scale.detach())  # plain backward
+    assert_close(a.grad, grad_b.detach())
+
+
+def test_nll_loss_of_a_large_input_names_a_class_index_out_of_range():
+    x, y, _ = _nll_case(NLL_SHAPES["(N, C)"], torch.float32, {})
+    y[-1] = 300
+    expected = r"expected target class indices in \[0, 299\] or ignore_index=-100, got 300"
+    with pytest.raises(ValueError, match=expected):
+        L.nll_loss(x, y)
+
+
+def test_nll_loss_mean_of_a_large_input_with_every_target_ignored_is_refused():
+    x, y, _ = _nll_case(NLL_SHAPES["(N, C)"], torch.float32, {})
+    with pytest.raises(ValueError, match="every target is ignore_index"):
+        L.nll_loss(x, torch.full_like(y, -100))
+    assert L.nll_loss(x, torch.full_like(y, -100), reduction="sum").item() == 0
 
 
 def test_importing_lossfns_and_small_losses_do_not_import_numba():
