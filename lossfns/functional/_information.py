@@ -9,6 +9,7 @@ import math
 
 import torch
 
+from ._chunked import loopable
 from ._dtypes import autocast_enabled, float32_under_autocast, to_float32
 from ._elementwise import Formula, elementwise_loss
 from ._function import apply, save_for_forward, without_jvp
@@ -278,7 +279,17 @@ def _kl_grad_input_(out, x, t):
     return torch.neg(t, out=out)
 
 
-KL = Formula(_kl, _kl_grad_input, _kl_grad_target, grad_input_=_kl_grad_input_)
+def _kl_(out, scratch, x, t):
+    # t (log t - x): one log, about twice as fast as xlogy, and log t - x does not cancel where the
+    # KL term is near 0 (x close to log t) as xlogy(t, t) - t x does. It is NaN exactly where t = 0
+    # (0 * -inf; the checks rule out NaN inputs, and t > 0 with x = -inf gives +inf): NaN -> 0, as
+    # in _kl, keeping +inf (one pass; t == 0 and a masked fill take fifteen times longer).
+    torch.neg(t, out=scratch)  # dJ/dx, kept for the backward
+    torch.log(t, out=out).sub_(x).mul_(t)
+    return out.nan_to_num_(nan=0.0, posinf=math.inf)
+
+
+KL = Formula(_kl, _kl_grad_input, _kl_grad_target, grad_input_=_kl_grad_input_, loss_=_kl_, grad_in_scratch=1)
 KL_LOG_TARGET = Formula(_kl_log_target, _kl_log_target_grad_input, _kl_log_target_grad_target)
 
 
@@ -294,6 +305,11 @@ def _check_kl_values(input, target, log_target):
         if log_target:
             return assert_traced(target <= slack, "expected target to be log-probabilities (all <= 0)")
         return assert_traced((target >= 0) & (target <= 1), "expected target to be probabilities in [0, 1]")
+    if not log_target and loopable(x) and t.shape == x.shape and t.dtype == x.dtype and t.is_contiguous():
+        from . import _kernels  # imports numba: only for large inputs
+
+        if not _kernels.count_kl_misfits(x, t, slack):
+            return  # otherwise the checks below say what is wrong
     hi = x.max()
     if bool(hi.isnan()):
         raise ValueError("expected input to be log-probabilities, got NaN")

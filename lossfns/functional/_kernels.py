@@ -7,7 +7,7 @@ for one element; numba compiles it (on first use, under a second) into one vecto
 the threads torch uses, which reads x and t once, writes the gradient and adds J in float64.
 Two more passes replace chains of small ops: nll_loss picks, weighs and range-checks its targets
 in one loop and spreads its gradient in another, and the check that margin labels are +-1 is one
-pass (four with tensor ops).
+pass (four with tensor ops), as is the range check of kl_div's arguments (four).
 
 Only large plain-eager inputs come here (``loopable``, ``chunkable``), so importing lossfns does
 not import numba. The formulas in tensor ops remain the definition: they are what autograd,
@@ -64,6 +64,14 @@ def not_signs(x):
     for i in numba.prange(x.size):
         v = x[i]
         count += 0 if v == 1 or v == -1 else 1
+    return count
+
+
+def kl_misfits(x, t, slack):
+    """How many pairs are not a log-probability x <= slack and a probability t in [0, 1] (NaN included)."""
+    count = 0
+    for i in numba.prange(x.size):
+        count += 0 if x[i] <= slack and 0 <= t[i] <= 1 else 1
     return count
 
 
@@ -146,6 +154,12 @@ def nll_grad(shape: torch.Size, dtype: torch.dtype, target: torch.Tensor, weight
     w = g[0, :, 0] if weight is None else weight.numpy()  # not read when weight is None
     _launch("nll_spread", g, y, w, weight is not None, ignore_index, coef)
     return grad
+
+
+def count_kl_misfits(input: torch.Tensor, target: torch.Tensor, slack: float) -> int:
+    """Pairs of contiguous CPU tensors of one shape and dtype that ``kl_misfits`` counts, in one pass."""
+    return _launch("kl_misfits", input.detach().numpy().reshape(-1), target.detach().numpy().reshape(-1),
+                   slack)
 
 
 def count_not_signs(labels: torch.Tensor) -> int:

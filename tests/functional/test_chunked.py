@@ -107,3 +107,22 @@ def test_an_upstream_gradient_other_than_one_scales_the_kept_derivative_as_torch
     if dtype == torch.float16:  # torch rounds grad_output / N to float16 first; lossfns does not
         return _as_accurate_as_torch(got, expected, theirs, x, t, upstream, **options)
     assert_close(got, expected, **({"rtol": 1e-5, "atol": 1e-7} if dtype == torch.float32 else {}))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_kl_div_of_a_large_input_takes_0_log_0_as_0_even_against_minus_inf(dtype):
+    g = torch.Generator().manual_seed(3)
+    x = torch.log_softmax(torch.randn(SIZE // 5, 5, generator=g, dtype=dtype), 1).reshape(-1)
+    t = torch.softmax(torch.randn(SIZE // 5, 5, generator=g, dtype=dtype), 1).reshape(-1)
+    t[::7] = 0
+    x[::14] = -float("inf")  # probability 0 in both: a term 0 (torch: nan)
+    x64, t64 = x.double(), t.double()
+    positive = t64 > 0
+    exact = (t64[positive] * (t64[positive].log() - x64[positive])).sum() / x.shape[0]
+    a = x.clone().requires_grad_()
+    got = L.kl_div(a, t, reduction="batchmean")
+    assert_close(got.double(), exact, rtol=16 * torch.finfo(dtype).eps, atol=0)
+    got.backward()
+    assert_close(a.grad, -t / x.shape[0])
+    x[1] = -float("inf")  # ...and where t > 0 the term is +inf
+    assert t[1] > 0 and L.kl_div(x, t, reduction="sum").item() == float("inf")

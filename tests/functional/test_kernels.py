@@ -1,6 +1,6 @@
 """The numba loops (lossfns/functional/_kernels.py) that large float32/float64 inputs take (mse, Huber,
-smooth L1, nll_loss and the check of +-1 margin labels): torch's values and errors where the other
-tests do not look, numba only when needed, safe in threads and in a forked child."""
+smooth L1, nll_loss, the checks of margin labels and of kl_div's ranges): torch's values and errors
+where the other tests do not look, numba only when needed, safe in threads and in a forked child."""
 
 import multiprocessing
 import os
@@ -57,6 +57,25 @@ def test_a_single_label_other_than_plus_or_minus_one_in_a_large_batch_is_refused
     y[SIZE - 1] = bad
     with pytest.raises(ValueError, match=r"expected target labels in \{-1, \+1\}, got " + f"{bad:g}"):
         getattr(L, name)(x, y)
+
+
+def _kl_pair(dtype):
+    g = torch.Generator().manual_seed(3)
+    x = torch.log_softmax(torch.randn(SIZE // 8, 8, generator=g, dtype=dtype), 1).reshape(-1)
+    t = torch.softmax(torch.randn(SIZE // 8, 8, generator=g, dtype=dtype), 1).reshape(-1)
+    return x.clone(), t.clone()
+
+
+@pytest.mark.parametrize(("where", "bad", "message"), [
+    ("input", 0.5, "input to be log-probabilities"), ("input", float("nan"), "input to be log-probabilities"),
+    ("target", -0.25, "target to be probabilities"), ("target", 1.5, "target to be probabilities"),
+    ("target", float("nan"), "target"), ("target", float("inf"), "target")])
+def test_kl_div_of_a_large_input_refuses_a_single_value_out_of_range(where, bad, message):
+    x, t = _kl_pair(torch.float32)
+    L.kl_div(x, t, reduction="batchmean")  # in range: accepted
+    (x if where == "input" else t)[SIZE // 8 * 8 - 1] = bad
+    with pytest.raises(ValueError, match=message):
+        L.kl_div(x, t, reduction="batchmean")
 
 
 NLL_SHAPES = {"(N, C)": (2048, 300), "(N, C, H, W)": (4, 3, 256, 256)}  # over the threshold
