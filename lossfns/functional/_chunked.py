@@ -17,6 +17,7 @@ import threading
 
 import torch
 from torch._subclasses.fake_tensor import is_fake
+from torch.autograd import forward_ad
 
 # Elements per chunk: 2 MB in float32, a fraction of the L3 cache. Smaller chunks stay in L2 but
 # cost more op calls, each a parallel region that waits for every thread of a busy machine.
@@ -33,11 +34,12 @@ def chunkable(*tensors: torch.Tensor) -> bool:
 
 
 def loopable(x: torch.Tensor) -> bool:
-    """Whether the numba loops of ``_kernels`` may take ``x`` in a forward: plain eager mode, and
-    large contiguous float32/float64 values on the CPU."""
+    """Whether the numba loops of ``_kernels`` may take ``x`` in a forward: plain eager mode (no
+    forward-mode tangent either: a loop's Function has no ``jvp``), and large contiguous
+    float32/float64 values on the CPU."""
     return (in_place_ok(grad_mode=True) and x.numel() > CHUNK and x.device.type == "cpu"
             and x.dtype in (torch.float32, torch.float64) and x.is_contiguous()
-            and (type(x) is torch.Tensor or not is_fake(x)))
+            and (type(x) is torch.Tensor or not is_fake(x)) and forward_ad.unpack_dual(x).tangent is None)
 
 
 def _pieces(t: torch.Tensor):

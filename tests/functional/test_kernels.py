@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
 from torch.testing import assert_close
 
@@ -133,6 +134,37 @@ def test_nll_loss_mean_of_a_large_input_with_every_target_ignored_is_refused():
     with pytest.raises(ValueError, match="every target is ignore_index"):
         L.nll_loss(x, torch.full_like(y, -100))
     assert L.nll_loss(x, torch.full_like(y, -100), reduction="sum").item() == 0
+
+
+def _large_cases():
+    x, t = _pair(torch.float32)
+    log_p, y, _ = _nll_case(NLL_SHAPES["(N, C)"], torch.float32, {})
+    log_p[0] = torch.log_softmax(torch.randn(log_p.shape[1]), 0)  # finite: no inf * 0 in the tangent
+    probabilities = torch.softmax(torch.randn(log_p.shape), 1)
+    return {
+        "nll_loss": (log_p, (y,), {}),
+        "nll_loss weight, ignore_index": (log_p, (y,), {"weight": torch.rand(log_p.shape[1]),
+                                                        "ignore_index": int(y[1])}),
+        "kl_div": (log_p, (probabilities,), {"reduction": "batchmean"}),
+        "soft_margin_loss": (x, (t.sign(),), {}),
+        **{name: (x, (t,), kwargs) for name, kwargs in LOSSES.items()},
+    }
+
+
+LARGE_CASES = ["nll_loss", "nll_loss weight, ignore_index", "kl_div", "soft_margin_loss", *LOSSES]
+
+
+@pytest.mark.parametrize("case", LARGE_CASES)
+def test_forward_mode_ad_of_a_large_input_gives_torchs_tangent(case):
+    # Dual tensors are plain eager mode, yet a loop's autograd.Function has no jvp: they keep the formulas.
+    x, args, kwargs = _large_cases()[case]
+    tangent = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
+    name = case.split()[0]
+    with fwAD.dual_level():
+        got, expected = (fwAD.unpack_dual(getattr(m, name)(fwAD.make_dual(x, tangent), *args, **kwargs))
+                         for m in (L, F))
+    assert_close(got.primal, expected.primal, rtol=1e-5, atol=0)
+    assert_close(got.tangent, expected.tangent, rtol=1e-4, atol=1e-7)
 
 
 def test_importing_lossfns_and_small_losses_do_not_import_numba():
