@@ -627,7 +627,9 @@ _NLLLossTraced = without_jvp(_NLLLoss)
 class _NLLLossLoop(torch.autograd.Function):
     """nll_loss 'mean' / 'sum' of a large plain-eager float32/float64 input: one numba loop each
     way (``_kernels.nll``, ``_kernels.nll_grad``) instead of a gather, a mask, a weighting and a
-    sum forward, and a zero-fill and a scatter backward; the range check is in the same pass."""
+    sum forward, and a zero-fill and a scatter backward; the range check is in the same pass.
+    Only plain eager mode comes here (``loopable``): hence the older form, ctx in ``forward``, with
+    no ``jvp`` or vmap rule."""
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction):
