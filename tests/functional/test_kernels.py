@@ -136,28 +136,24 @@ def test_nll_loss_mean_of_a_large_input_with_every_target_ignored_is_refused():
     assert L.nll_loss(x, torch.full_like(y, -100), reduction="sum").item() == 0
 
 
-def _large_cases():
-    x, t = _pair(torch.float32)
-    log_p, y, _ = _nll_case(NLL_SHAPES["(N, C)"], torch.float32, {})
-    log_p[0] = torch.log_softmax(torch.randn(log_p.shape[1]), 0)  # finite: no inf * 0 in the tangent
-    probabilities = torch.softmax(torch.randn(log_p.shape), 1)
-    return {
-        "nll_loss": (log_p, (y,), {}),
-        "nll_loss weight, ignore_index": (log_p, (y,), {"weight": torch.rand(log_p.shape[1]),
-                                                        "ignore_index": int(y[1])}),
-        "kl_div": (log_p, (probabilities,), {"reduction": "batchmean"}),
-        "soft_margin_loss": (x, (t.sign(),), {}),
-        **{name: (x, (t,), kwargs) for name, kwargs in LOSSES.items()},
-    }
-
-
-LARGE_CASES = ["nll_loss", "nll_loss weight, ignore_index", "kl_div", "soft_margin_loss", *LOSSES]
+# Each case: (x, t, log_p, y) -> (input, other arguments, keyword arguments) of the loss named first.
+LARGE_CASES = {
+    "nll_loss": lambda x, t, log_p, y: (log_p, (y,), {}),
+    "nll_loss weight, ignore_index": lambda x, t, log_p, y: (
+        log_p, (y,), {"weight": torch.rand(log_p.shape[1]), "ignore_index": int(y[1])}),
+    "kl_div": lambda x, t, log_p, y: (log_p, (torch.softmax(torch.randn(log_p.shape), 1),),
+                                      {"reduction": "batchmean"}),
+    "soft_margin_loss": lambda x, t, log_p, y: (x, (t.sign(),), {}),
+    **{name: lambda x, t, log_p, y, kwargs=kwargs: (x, (t,), kwargs) for name, kwargs in LOSSES.items()},
+}
 
 
 @pytest.mark.parametrize("case", LARGE_CASES)
 def test_forward_mode_ad_of_a_large_input_gives_torchs_tangent(case):
     # Dual tensors are plain eager mode, yet a loop's autograd.Function has no jvp: they keep the formulas.
-    x, args, kwargs = _large_cases()[case]
+    log_p, y, _ = _nll_case(NLL_SHAPES["(N, C)"], torch.float32, {})
+    log_p[0] = torch.log_softmax(torch.randn(log_p.shape[1]), 0)  # finite: no inf * 0 in the tangent
+    x, args, kwargs = LARGE_CASES[case](*_pair(torch.float32), log_p, y)
     tangent = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
     name = case.split()[0]
     with fwAD.dual_level():
